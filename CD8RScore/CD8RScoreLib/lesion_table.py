@@ -1,0 +1,135 @@
+"""The lesion table of DESIGN §5: column names, units, descriptions, and atomic CSV writing/reading.
+
+One row per lesion and timepoint. Feature columns sit between ``ring_voxels`` and ``score``: for each
+signature feature ``<voi>_<LIFEx name>`` (raw value) and ``<voi>_<LIFEx name>_norm`` (min-max normalised).
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .errors import InputError
+
+HEAD_COLUMNS: tuple[str, ...] = (
+    "patient_id", "timepoint", "lesion_id", "segment_name", "location", "signature_location",
+    "volume_ml", "longest_axial_diameter_mm", "kvp", "kvp_source", "core_voxels", "ring_voxels",
+)
+TAIL_COLUMNS: tuple[str, ...] = (
+    "score", "score_class", "computable", "reason", "signature_name", "signature_status", "warnings",
+)
+
+# (unit, description) per fixed column: set on the Slicer table node, documented in the README.
+COLUMN_INFO: dict[str, tuple[str, str]] = {
+    "patient_id": ("", "Patient identifier"),
+    "timepoint": ("", "E0 = baseline CT, E1 = first evaluation CT"),
+    "lesion_id": ("", "Label value or segment identifier of the lesion"),
+    "segment_name": ("", "Name of the lesion's segment"),
+    "location": ("", "Anatomical site of the lesion (fine, for reporting)"),
+    "signature_location": ("", "Site category used by the signature's location terms"),
+    "volume_ml": ("mL", "Lesion volume from the original-resolution mask"),
+    "longest_axial_diameter_mm": ("mm", "Longest diameter in an axial slice (RECIST 1.1)"),
+    "kvp": ("kV", "Peak kilovoltage of the CT acquisition"),
+    "kvp_source": ("", "Where kVp came from: dicom (tag 0018,0060), user, or assumed"),
+    "core_voxels": ("voxels", "Voxels of the core VOI at 1 mm isotropic"),
+    "ring_voxels": ("voxels", "Voxels of the peritumoral ring VOI (±2 mm) at 1 mm isotropic"),
+    "score": ("", "CD8 radiomics score computed with the named signature"),
+    "score_class": ("", "high / low against the signature's reference cut-off; NA if not computable"),
+    "computable": ("", "1 if the score could be computed, else 0"),
+    "reason": ("", "Why the score is not computable (empty when computable)"),
+    "signature_name": ("", "Signature that produced the score"),
+    "signature_status": ("", "published, demonstration or custom"),
+    "warnings": ("", "Acquisition and geometry warnings, separated by '; '"),
+}
+
+
+def feature_columns(feature_keys: Sequence[str]) -> list[str]:
+    """Raw and normalised column names for signature features keyed ``<voi>_<LIFEx name>``."""
+    columns: list[str] = []
+    for key in feature_keys:
+        columns += [key, f"{key}_norm"]
+    return columns
+
+
+def lesion_columns(feature_keys: Sequence[str]) -> list[str]:
+    """All lesion-table columns, in order, for a signature whose features are ``feature_keys``."""
+    return list(HEAD_COLUMNS) + feature_columns(feature_keys) + list(TAIL_COLUMNS)
+
+
+def format_value(value: object) -> str:
+    """CSV text of a cell: empty for None/NaN, integers without a decimal point, floats with 10 significant digits."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.10g}"
+    return str(value)
+
+
+def atomic_write_text(path: "str | os.PathLike", text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, fsync, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def rows_to_csv_text(rows: Iterable[dict], columns: Sequence[str]) -> str:
+    """CSV text (header + rows) with exactly ``columns``; missing cells are empty."""
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([format_value(row.get(col)) for col in columns])
+    return buffer.getvalue()
+
+
+def write_csv(path: "str | os.PathLike", rows: Sequence[dict], columns: Sequence[str]) -> None:
+    """Write rows to a CSV file atomically."""
+    atomic_write_text(path, rows_to_csv_text(rows, columns))
+
+
+def read_csv(path: "str | os.PathLike", required: Sequence[str] = ()) -> tuple[list[str], list[dict]]:
+    """Read a CSV into (columns, rows as dicts of strings); refuse a missing file or missing required columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path)
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = list(reader.fieldnames or [])
+        missing = [c for c in required if c not in columns]
+        if missing:
+            raise InputError(
+                f"missing column(s) {', '.join(missing)}; the file has: {', '.join(columns) or 'no header'}",
+                path, "header")
+        rows = [dict(r) for r in reader]
+    return columns, rows
+
+
+def parse_float(text: "str | None") -> float:
+    """Float of a CSV cell; NaN for empty or NA."""
+    if text is None:
+        return float("nan")
+    text = text.strip()
+    if text in ("", "NA", "NaN", "nan"):
+        return float("nan")
+    return float(text)
