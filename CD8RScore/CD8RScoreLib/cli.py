@@ -1,0 +1,202 @@
+"""The ``cd8rscore`` command line (DESIGN §5). Exit 0 on success, 2 on bad input (one line on stderr naming the
+file, row/field and what is wrong), 130 when interrupted (nothing half-written: outputs are written atomically).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import RESEARCH_USE_NOTICE, __version__
+from .errors import InputError
+
+
+def _progress_bar(total_hint: str):
+    """A tqdm progress callback ``(done, total, name)`` on stderr, and the bar to close."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="lesion", desc=total_hint, file=sys.stderr, leave=False,
+               disable=None)  # disable=None: no bar when stderr is not a terminal
+
+    def update(done: int, total: int, name: str) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.set_postfix_str(name, refresh=True)
+
+    return update, bar
+
+
+def read_locations(path: "str | Path") -> dict[str, str]:
+    """Locations CSV (columns ``lesion``, ``location``) -> {lesion: fine site}; unknown sites are refused."""
+    from .lesion_table import read_csv
+    from .locations import known_site_words, normalise_site
+
+    _, rows = read_csv(path, required=("lesion", "location"))
+    sites: dict[str, str] = {}
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        lesion = (row.get("lesion") or "").strip()
+        if not lesion:
+            raise InputError("empty lesion", path, f"row {number}, column 'lesion'")
+        site = normalise_site(row.get("location") or "")
+        if site is None:
+            raise InputError(f"unknown location {row.get('location')!r}; use one of: "
+                             f"{', '.join(known_site_words())}", path, f"row {number}, column 'location'")
+        if lesion in sites:
+            raise InputError(f"lesion {lesion!r} is listed twice", path, f"row {number}, column 'lesion'")
+        sites[lesion] = site
+    return sites
+
+
+def build_lesion_inputs(masks, sites: "dict[str, str] | None"):
+    """LesionInputs from segmentation masks and the locations table; lesions named only in the table are kept
+    (mask None) so that they appear in the output with their reason."""
+    from .locations import guess_site
+    from .scoring import LesionInput
+
+    lesions = []
+    for seg in masks:
+        site = None
+        given = False
+        if sites is not None:
+            site = sites.get(seg.lesion_id) or sites.get(seg.segment_name)
+            given = site is not None
+        if site is None:
+            site = guess_site(seg.tags.get("CD8RScore.location", "")) or guess_site(seg.segment_name)
+            given = given or site is not None
+        lesions.append(LesionInput(seg.lesion_id, seg.segment_name, seg.mask, site or "other", given))
+    if sites is not None:
+        known = {seg.lesion_id for seg in masks} | {seg.segment_name for seg in masks}
+        for lesion_id, site in sites.items():
+            if lesion_id not in known:
+                name = f"label {lesion_id}" if lesion_id.isdigit() else lesion_id
+                lesions.append(LesionInput(lesion_id, name, None, site, True))
+    return lesions
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .imageio import read_image, read_segmentation
+    from .lesion_table import lesion_columns, write_csv
+    from .scoring import resolve_kvp, score_lesions
+    from .signature import load_signature
+
+    signature = load_signature(args.signature)
+    image, acquisition = read_image(args.image)
+    masks = read_segmentation(args.segmentation, image)
+    sites = read_locations(args.locations) if args.locations else None
+    lesions = build_lesion_inputs(masks, sites)
+    if args.kvp is not None and not 40 <= args.kvp <= 160:
+        raise InputError(f"{args.kvp:g} kV is not a CT tube voltage (40-160)", None, "--kvp")
+    kvp = resolve_kvp(signature, acquisition.kvp, args.kvp)
+    patient_id = args.patient_id or acquisition.patient_id or Path(args.image).name.split(".")[0]
+    update, bar = _progress_bar("scoring")
+    try:
+        rows = score_lesions(image, lesions, signature, kvp, patient_id, args.timepoint, acquisition, update)
+    finally:
+        bar.close()
+    write_csv(args.out, rows, lesion_columns(signature.feature_keys))
+    computable = sum(1 for r in rows if r["computable"])
+    print(f"{len(rows)} lesion(s), {computable} scored with {signature.label} -> {args.out}. {RESEARCH_USE_NOTICE}",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_patient(args: argparse.Namespace) -> int:
+    from .lesion_table import read_csv, write_csv
+    from .patient import PATIENT_COLUMNS, patient_summaries
+
+    _, rows = read_csv(args.lesions, required=("patient_id", "timepoint", "lesion_id", "volume_ml", "score",
+                                               "computable", "signature_name", "signature_status"))
+    if not rows:
+        raise InputError("no lesion rows", args.lesions)
+    write_csv(args.out, patient_summaries(rows, args.min_volume_ml), PATIENT_COLUMNS)
+    return 0
+
+
+def cmd_response(args: argparse.Namespace) -> int:
+    from .lesion_table import read_csv, write_csv
+    from .response import RESPONSE_COLUMNS, lesion_response
+
+    required = ("patient_id", "lesion_id", "longest_axial_diameter_mm")
+    _, baseline = read_csv(args.baseline, required=required)
+    _, followup = read_csv(args.followup, required=required)
+    write_csv(args.out, lesion_response(baseline, followup), RESPONSE_COLUMNS)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(Path(args.out))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cd8rscore", description=f"CD8 radiomics score of CT lesions. {RESEARCH_USE_NOTICE}")
+    parser.add_argument("--version", action="version", version=f"cd8rscore {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("score", help="score every lesion of one CT")
+    p.add_argument("--image", required=True, help="CT: NRRD/NIfTI/MHA file or DICOM series folder (HU)")
+    p.add_argument("--segmentation", required=True, help="label map (one integer per lesion) or Slicer .seg.nrrd")
+    p.add_argument("--locations", help="CSV with columns lesion (label value or segment name), location")
+    p.add_argument("--kvp", type=float, help="peak kilovoltage (kV); overrides the DICOM tag 0018,0060")
+    p.add_argument("--signature", help="signature JSON (default: the demonstration signature)")
+    p.add_argument("--patient-id", help="patient identifier (default: DICOM PatientID or the image file name)")
+    p.add_argument("--timepoint", default="E0", choices=("E0", "E1"))
+    p.add_argument("--out", required=True, help="lesion table CSV to write")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("patient", help="patient-level heterogeneity metrics and least-infiltrated lesion")
+    p.add_argument("--lesions", required=True)
+    p.add_argument("--min-volume-ml", type=float, default=1.0, help="lesions considered: volume > this (mL)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_patient)
+
+    p = sub.add_parser("response", help="lesion-wise RECIST 1.1 response between E0 and E1")
+    p.add_argument("--baseline", required=True)
+    p.add_argument("--followup", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_response)
+
+    p = sub.add_parser("demo", help="the whole flow on embedded data, offline")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_demo)
+
+    for module in _plugin_modules():
+        module.register(sub)
+    return parser
+
+
+def _plugin_modules():
+    """Subcommands that live in their own modules (each has ``register(subparsers)``)."""
+    import importlib
+
+    names = ["CD8RScoreLib.cohort_file", "CD8RScoreCohortLib.cli_commands"]
+    modules = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return modules
+
+
+def main(argv: "Sequence[str] | None" = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"cd8rscore {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"cd8rscore {args.command}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

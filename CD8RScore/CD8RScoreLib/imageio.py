@@ -1,0 +1,214 @@
+"""Reading the CT, its acquisition facts (kVp, slice thickness, kernel, modality) and the lesion segmentation.
+
+The CT: NRRD / NIfTI / MHA file or a DICOM series folder. The segmentation: an integer label map (one value per
+lesion) or a Slicer ``.seg.nrrd`` (one segment per lesion; segments may share a layer or overlap in layers).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from .errors import InputError
+
+# Geometry agreement between CT and segmentation: fraction of a voxel (origin) and relative (spacing/direction).
+GEOMETRY_TOLERANCE = 1e-3
+
+DICOM_TAGS = {"kvp": "0018|0060", "modality": "0008|0060", "slice_thickness": "0018|0050",
+              "kernel": "0018|1210", "patient_id": "0010|0020"}
+
+
+@dataclass
+class AcquisitionInfo:
+    """What is known of the acquisition; None where unknown."""
+
+    modality: "str | None" = None
+    kvp: "float | None" = None
+    slice_thickness_mm: "float | None" = None
+    kernel: "str | None" = None
+    patient_id: "str | None" = None
+
+
+@dataclass
+class SegmentMask:
+    """One lesion of the segmentation: a binary uint8 mask on (a sub-grid of) the CT grid."""
+
+    lesion_id: str
+    segment_name: str
+    mask: "sitk.Image | None"  # None: the lesion is named (e.g. in a locations CSV) but absent
+    tags: dict = field(default_factory=dict)
+
+
+def read_image(path: "str | Path") -> tuple[sitk.Image, AcquisitionInfo]:
+    """Read a CT (file or DICOM series folder) as float32 HU with what is known of its acquisition."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("image not found; give an NRRD/NIfTI/MHA file or a DICOM series folder", path, "--image")
+    info = AcquisitionInfo()
+    if path.is_dir():
+        reader = sitk.ImageSeriesReader()
+        series = reader.GetGDCMSeriesIDs(str(path))
+        if not series:
+            raise InputError("no DICOM series in this folder", path, "--image")
+        if len(series) > 1:
+            raise InputError(f"{len(series)} DICOM series in this folder; give the folder of one series", path,
+                             "--image")
+        files = reader.GetGDCMSeriesFileNames(str(path), series[0])
+        reader.SetFileNames(files)
+        reader.MetaDataDictionaryArrayUpdateOn()
+        reader.LoadPrivateTagsOff()
+        try:
+            image = reader.Execute()
+        except RuntimeError as exc:
+            raise InputError(f"cannot read the DICOM series: {_first_line(exc)}", path, "--image") from None
+
+        def tag(key: str) -> "str | None":
+            if reader.HasMetaDataKey(0, key):
+                value = reader.GetMetaData(0, key).strip()
+                return value or None
+            return None
+
+        info.modality = tag(DICOM_TAGS["modality"])
+        info.kernel = tag(DICOM_TAGS["kernel"])
+        info.patient_id = tag(DICOM_TAGS["patient_id"])
+        info.kvp = _to_float(tag(DICOM_TAGS["kvp"]))
+        info.slice_thickness_mm = _to_float(tag(DICOM_TAGS["slice_thickness"]))
+    else:
+        try:
+            image = sitk.ReadImage(str(path))
+        except RuntimeError as exc:
+            raise InputError(f"cannot read the image: {_first_line(exc)}", path, "--image") from None
+        info.slice_thickness_mm = None
+    if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
+        raise InputError(f"expected a 3D scalar CT, got {image.GetDimension()}D with "
+                         f"{image.GetNumberOfComponentsPerPixel()} component(s)", path, "--image")
+    if info.slice_thickness_mm is None:
+        info.slice_thickness_mm = float(image.GetSpacing()[2])
+    return sitk.Cast(image, sitk.sitkFloat32), info
+
+
+def _to_float(text: "str | None") -> "float | None":
+    if text is None:
+        return None
+    try:
+        return float(text.split("\\")[0])
+    except ValueError:
+        return None
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def check_on_grid(image: sitk.Image, mask: sitk.Image, mask_path: "str | Path") -> None:
+    """Refuse a mask that is not on the CT's voxel grid (same spacing and direction, origin on a voxel, inside)."""
+    def fail(what: str) -> InputError:
+        return InputError(f"geometry mismatch with the image: {what}; export the segmentation with the CT as its "
+                          "reference geometry", mask_path, "--segmentation")
+
+    if mask.GetDimension() != 3:
+        raise fail(f"{mask.GetDimension()}D segmentation")
+    if not np.allclose(mask.GetSpacing(), image.GetSpacing(), rtol=GEOMETRY_TOLERANCE):
+        raise fail(f"spacing {tuple(round(s, 4) for s in mask.GetSpacing())} mm vs "
+                   f"{tuple(round(s, 4) for s in image.GetSpacing())} mm")
+    if not np.allclose(mask.GetDirection(), image.GetDirection(), atol=GEOMETRY_TOLERANCE):
+        raise fail("direction cosines differ")
+    index = np.array(image.TransformPhysicalPointToContinuousIndex(mask.GetOrigin()))
+    if not np.allclose(index, np.round(index), atol=GEOMETRY_TOLERANCE * 100):
+        raise fail(f"origin falls between voxels (continuous index {tuple(np.round(index, 3))})")
+    start = np.round(index).astype(int)
+    end = start + np.array(mask.GetSize())
+    if (start < 0).any() or (end > np.array(image.GetSize())).any():
+        raise fail(f"segmentation extent {tuple(start)}..{tuple(end)} is outside the image {image.GetSize()}")
+
+
+def _label_map_masks(labels: sitk.Image, path: Path) -> list[SegmentMask]:
+    """One SegmentMask per label value, each cropped to its bounding box (kept on the label map's grid)."""
+    pixel = labels.GetPixelID()
+    if pixel in (sitk.sitkFloat32, sitk.sitkFloat64):
+        array = sitk.GetArrayViewFromImage(labels)
+        if not np.all(np.mod(array, 1) == 0):
+            raise InputError("label map holds non-integer values; give one integer label per lesion",
+                             path, "--segmentation")
+    labels = sitk.Cast(labels, sitk.sitkUInt32)
+    stats = sitk.LabelShapeStatisticsImageFilter()
+    stats.Execute(labels)
+    masks = []
+    for value in stats.GetLabels():
+        x, y, z, sx, sy, sz = stats.GetBoundingBox(value)
+        crop = sitk.RegionOfInterest(labels, [sx, sy, sz], [x, y, z])
+        masks.append(SegmentMask(str(value), f"label {value}", sitk.Cast(crop == value, sitk.sitkUInt8)))
+    return masks
+
+
+_SEGMENT_KEY = re.compile(r"^Segment(\d+)_(\w+)$")
+
+
+def _seg_nrrd_masks(image: sitk.Image, path: Path) -> list[SegmentMask]:
+    """Segments of a Slicer .seg.nrrd (shared-layer label values or one layer per component)."""
+    segments: dict[int, dict[str, str]] = {}
+    for key in image.GetMetaDataKeys():
+        match = _SEGMENT_KEY.match(key)
+        if match:
+            segments.setdefault(int(match.group(1)), {})[match.group(2)] = image.GetMetaData(key)
+    if not segments:
+        raise InputError("no Segment*_ fields in this .seg.nrrd header; save it from Slicer's Segment Editor",
+                         path, "--segmentation")
+    n_layers = image.GetNumberOfComponentsPerPixel()
+    layers = [sitk.VectorIndexSelectionCast(image, i, sitk.sitkUInt32) for i in range(n_layers)] \
+        if n_layers > 1 else [sitk.Cast(image, sitk.sitkUInt32)]
+    masks = []
+    names_seen: set[str] = set()
+    for number in sorted(segments):
+        fields = segments[number]
+        name = fields.get("Name", f"Segment_{number}")
+        if name in names_seen:
+            raise InputError(f"two segments are named {name!r}; lesions are matched by name, rename one",
+                             path, f"Segment{number}_Name")
+        names_seen.add(name)
+        try:
+            layer = int(fields.get("Layer", "0"))
+            value = int(fields.get("LabelValue", "1"))
+        except ValueError:
+            raise InputError("Layer/LabelValue must be integers", path, f"Segment{number}_LabelValue") from None
+        if layer >= len(layers):
+            raise InputError(f"layer {layer} does not exist ({len(layers)} layer(s))", path, f"Segment{number}_Layer")
+        binary = sitk.Cast(layers[layer] == value, sitk.sitkUInt8)
+        tags = dict(item.split(":", 1) for item in fields.get("Tags", "").split("|") if ":" in item)
+        stats = sitk.LabelShapeStatisticsImageFilter()
+        stats.Execute(binary)
+        if 1 not in stats.GetLabels():
+            masks.append(SegmentMask(name, name, None, tags))
+            continue
+        x, y, z, sx, sy, sz = stats.GetBoundingBox(1)
+        masks.append(SegmentMask(name, name, sitk.RegionOfInterest(binary, [sx, sy, sz], [x, y, z]), tags))
+    return masks
+
+
+def read_segmentation(path: "str | Path", image: sitk.Image) -> list[SegmentMask]:
+    """Lesion masks of a label map or a Slicer .seg.nrrd, checked to lie on ``image``'s grid."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("segmentation not found; give a label map or a Slicer .seg.nrrd", path, "--segmentation")
+    try:
+        seg = sitk.ReadImage(str(path))
+    except RuntimeError as exc:
+        raise InputError(f"cannot read the segmentation: {_first_line(exc)}", path, "--segmentation") from None
+    is_slicer_seg = path.name.lower().endswith(".seg.nrrd") or any(
+        _SEGMENT_KEY.match(k) for k in seg.GetMetaDataKeys())
+    if is_slicer_seg:
+        grid = seg if seg.GetNumberOfComponentsPerPixel() == 1 else sitk.VectorIndexSelectionCast(seg, 0)
+        check_on_grid(image, grid, path)
+        masks = _seg_nrrd_masks(seg, path)
+    else:
+        if seg.GetNumberOfComponentsPerPixel() != 1:
+            raise InputError("a label map must have one component per voxel", path, "--segmentation")
+        check_on_grid(image, seg, path)
+        masks = _label_map_masks(seg, path)
+    if not masks:
+        raise InputError("no lesion in the segmentation (all voxels are 0)", path, "--segmentation")
+    return masks

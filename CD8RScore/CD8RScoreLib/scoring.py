@@ -1,0 +1,188 @@
+"""Scoring lesions with a signature (DESIGN §2 steps 1-6): one lesion-table row per lesion, never dropped.
+
+Per lesion: VOIs (voi.py) -> features (features.py) -> normalisation and linear score (signature.py),
+plus volume (mL), longest axial diameter (mm, RECIST), kVp and its source, and acquisition warnings.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import SimpleITK as sitk
+
+from .features import compute_features
+from .imageio import AcquisitionInfo
+from .lesion_table import lesion_columns
+from .locations import signature_category
+from .signature import Signature
+from .voi import build_vois, lesion_volume_ml
+
+logger = logging.getLogger(__name__)
+
+KVP_SOURCES = ("dicom", "user", "assumed")
+# Validated acquisition (PAPER_FACTS, melanoma study method): contrast-enhanced CT, slice thickness < 5 mm,
+# soft or standard kernel.
+MAX_VALIDATED_SLICE_THICKNESS_MM = 5.0
+
+
+class ScoringCancelled(Exception):
+    """The user cancelled scoring; nothing was written."""
+
+
+@dataclass
+class LesionInput:
+    """One lesion to score: a binary uint8 mask on (a sub-grid of) the CT grid; ``mask`` None if absent."""
+
+    lesion_id: str
+    segment_name: str
+    mask: "sitk.Image | None"
+    location: str  # fine site (locations.SITE_CATEGORY key)
+    location_given: bool = True
+
+
+@dataclass
+class KvpInfo:
+    """The scan's peak kilovoltage (kV) and where it came from: "dicom", "user" or "assumed"."""
+
+    kvp: "float | None"
+    source: str
+
+
+def resolve_kvp(signature: Signature, from_dicom: "float | None", from_user: "float | None") -> KvpInfo:
+    """The user's value wins, then the DICOM tag (0018,0060), else the signature's assumed kVp."""
+    if from_user is not None:
+        return KvpInfo(float(from_user), "user")
+    if from_dicom is not None:
+        return KvpInfo(float(from_dicom), "dicom")
+    return KvpInfo(signature.kvp.assumed_kv, "assumed")
+
+
+def acquisition_warnings(acquisition: "AcquisitionInfo | None", kvp: KvpInfo) -> list[str]:
+    """Warnings that apply to every lesion of the scan."""
+    warnings = []
+    if acquisition is not None:
+        if acquisition.modality and acquisition.modality.upper() != "CT":
+            warnings.append(f"modality {acquisition.modality} is not CT; the signature is validated on CT only")
+        thickness = acquisition.slice_thickness_mm
+        if thickness is not None and thickness >= MAX_VALIDATED_SLICE_THICKNESS_MM - 1e-6:
+            warnings.append(f"slice thickness {thickness:g} mm is outside the validated range "
+                            f"(< {MAX_VALIDATED_SLICE_THICKNESS_MM:g} mm)")
+        if not acquisition.kernel:
+            warnings.append("reconstruction kernel unknown (validated on soft or standard kernels)")
+    if kvp.source == "assumed":
+        warnings.append(f"kVp unknown, {kvp.kvp:g} kV assumed")
+    return warnings
+
+
+def longest_axial_diameter_mm(mask: sitk.Image) -> float:
+    """Longest diameter (mm) in the row-column (axial) plane of the original-resolution mask (RECIST 1.1).
+
+    pyradiomics' Maximum2DDiameterSlice: largest distance between surface-mesh vertices within one slice.
+    """
+    from radiomics import shape
+
+    logging.getLogger("radiomics").setLevel(logging.ERROR)
+    image = sitk.Cast(mask, sitk.sitkFloat32)
+    return float(shape.RadiomicsShape(image, mask, label=1).getMaximum2DDiameterSliceFeatureValue())
+
+
+def _discretisation(signature: Signature):
+    from .features import Discretisation
+
+    d = signature.preprocessing.discretisation
+    return Discretisation(lower_bound=d.lower_bound_hu, bin_width=d.bin_width_hu, n_bins=d.n_bins,
+                          out_of_range=d.out_of_range)
+
+
+def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signature, kvp: KvpInfo,
+                     scan_warnings: Sequence[str]) -> dict:
+    """The lesion-table row of one lesion (DESIGN §5 columns; patient_id/timepoint filled by the caller)."""
+    pre = signature.preprocessing
+    row: dict = {
+        "lesion_id": lesion.lesion_id, "segment_name": lesion.segment_name, "location": lesion.location,
+        "signature_location": signature_category(lesion.location), "kvp": kvp.kvp, "kvp_source": kvp.source,
+        "signature_name": signature.name, "signature_status": signature.status,
+        "score": None, "score_class": "NA", "computable": False, "reason": "",
+    }
+    warnings = list(scan_warnings)
+    if not lesion.location_given:
+        warnings.append("location not given, 'other' assumed")
+
+    def finish(reason: str = "") -> dict:
+        row["reason"] = reason
+        row["warnings"] = "; ".join(warnings)
+        return row
+
+    if lesion.mask is None:
+        row.update(volume_ml=0.0, longest_axial_diameter_mm=0.0, core_voxels=0, ring_voxels=0)
+        return finish(f"lesion {lesion.lesion_id!r} is not in the segmentation (volume 0: disappeared "
+                      "if this is a follow-up)")
+    row["volume_ml"] = lesion_volume_ml(lesion.mask)
+    row["longest_axial_diameter_mm"] = longest_axial_diameter_mm(lesion.mask)
+    vois = build_vois(image, lesion.mask, pre.spacing_mm, pre.ring_outer_mm, pre.ring_inner_mm)
+    row["core_voxels"], row["ring_voxels"] = vois.core_voxels, vois.ring_voxels
+    if vois.touches_image_edge:
+        warnings.append("lesion touches the image edge: the ring is cut at the edge")
+    if row["core_voxels"] < pre.min_core_voxels:
+        return finish(f"core has {row['core_voxels']} voxels at {pre.spacing_mm[0]:g} mm; the signature needs "
+                      f"at least {pre.min_core_voxels}")
+    if row["ring_voxels"] < pre.min_ring_voxels:
+        return finish(f"ring has {row['ring_voxels']} voxels at {pre.spacing_mm[0]:g} mm; the signature needs "
+                      f"at least {pre.min_ring_voxels}")
+
+    discretisation = _discretisation(signature)
+    normalised: dict[str, float] = {}
+    for voi_name, voi_mask in (("core", vois.core), ("ring", vois.ring)):
+        wanted = [f for f in signature.features if f.voi == voi_name]
+        if not wanted:
+            continue
+        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), discretisation)
+        for feature in wanted:
+            value = float(values[feature.feature])
+            row[feature.key] = value
+            if not math.isfinite(value):
+                return finish(f"{feature.key} is not finite in this VOI")
+            normalised[feature.key] = row[f"{feature.key}_norm"] = feature.normalise(value)
+            if not -1e-9 <= normalised[feature.key] <= 1 + 1e-9:
+                warnings.append(f"{feature.key} outside the signature's normalisation range")
+    score = signature.linear_score(normalised, row["signature_location"], kvp.kvp)
+    row.update(score=score, score_class=signature.classify(score), computable=True)
+    return finish()
+
+
+def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: Signature, kvp: KvpInfo,
+                  patient_id: str, timepoint: str, acquisition: "AcquisitionInfo | None" = None,
+                  progress: "Callable[[int, int, str], None] | None" = None,
+                  should_cancel: "Callable[[], bool] | None" = None) -> list[dict]:
+    """Score every lesion; one row each in input order. A lesion that cannot be scored keeps its row and reason.
+
+    ``progress(done, total, lesion_name)`` is called before each lesion and once at the end;
+    ``should_cancel()`` returning True raises :class:`ScoringCancelled`.
+    """
+    if kvp.source not in KVP_SOURCES:
+        raise ValueError(f"kVp source must be one of {KVP_SOURCES}")
+    scan_warnings = acquisition_warnings(acquisition, kvp)
+    columns = lesion_columns(signature.feature_keys)
+    rows = []
+    for index, lesion in enumerate(lesions):
+        if should_cancel is not None and should_cancel():
+            raise ScoringCancelled(f"cancelled after {index} of {len(lesions)} lesions")
+        if progress is not None:
+            progress(index, len(lesions), lesion.segment_name)
+        try:
+            row = score_one_lesion(image, lesion, signature, kvp, scan_warnings)
+        except (ValueError, RuntimeError) as exc:  # keep the lesion, with the reason
+            logger.warning("lesion %s not scored: %s", lesion.lesion_id, exc)
+            row = {"lesion_id": lesion.lesion_id, "segment_name": lesion.segment_name, "location": lesion.location,
+                   "signature_location": signature_category(lesion.location), "kvp": kvp.kvp,
+                   "kvp_source": kvp.source, "score_class": "NA", "computable": False,
+                   "reason": f"could not compute: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc!r}",
+                   "signature_name": signature.name, "signature_status": signature.status,
+                   "warnings": "; ".join(scan_warnings)}
+        row.update(patient_id=patient_id, timepoint=timepoint)
+        rows.append({column: row.get(column) for column in columns})
+    if progress is not None:
+        progress(len(lesions), len(lesions), "")
+    return rows
