@@ -14,12 +14,16 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import logrank_test, multivariate_logrank_test
 from scipy.stats import norm
 
 COX_FIT_OPTIONS = {"precision": 1e-12, "max_steps": 500}
 """Newton-Raphson convergence for CoxPHFitter: lifelines' default stops early enough to move p-values in the
 4th digit; this reaches survival::coxph's converged estimate (relative log-likelihood change < 1e-9)."""
+
+MAX_ABS_LOG_HR = 15.0
+"""|log HR| beyond this (HR < 3e-7 or > 3e6) means the estimate diverged (monotone likelihood)."""
 
 R_TOLERANCE = math.sqrt(np.finfo(float).eps)
 """survival:::quantile.survfit's tolerance, sqrt(.Machine$double.eps)."""
@@ -164,9 +168,16 @@ def cox_high_vs_low(time, event, high) -> TwoGroupCox:
         return TwoGroupCox(**base, hr=None, ci95=None, p_wald=None, p_logrank=p_lr,
                            note=f"no events in group {'high' if ev_high == 0 else 'low'}; HR not estimable")
     df = pd.DataFrame({"time": time, "event": event, "high": high.astype(float)})
-    cph = fit_cox(df, "time", "event")
-    beta = float(cph.params_["high"])
-    se = float(cph.standard_errors_["high"])
+    try:
+        cph = fit_cox(df, "time", "event")
+        beta = float(cph.params_["high"])
+        se = float(cph.standard_errors_["high"])
+    except ConvergenceError:
+        beta = se = float("nan")
+    if not (math.isfinite(beta) and math.isfinite(se)) or abs(beta) > MAX_ABS_LOG_HR:
+        return TwoGroupCox(**base, hr=None, ci95=None, p_wald=None, p_logrank=p_lr,
+                           note="HR not estimable: the partial likelihood has no finite maximum (monotone "
+                                "likelihood; events in one group all occur where the other has none at risk)")
     z = norm.ppf(0.975)
     return TwoGroupCox(**base, hr=math.exp(beta), ci95=[math.exp(beta - z * se), math.exp(beta + z * se)],
                        p_wald=float(2 * norm.sf(abs(beta / se))), p_logrank=p_lr)
@@ -179,6 +190,10 @@ def cox_table(cph: CoxPHFitter) -> list[dict]:
     for term in cph.params_.index:
         beta = float(cph.params_[term])
         se = float(cph.standard_errors_[term])
+        if not (math.isfinite(beta) and math.isfinite(se)) or abs(beta) > MAX_ABS_LOG_HR:
+            rows.append({"term": str(term), "coef": beta, "se": se, "hr": None, "ci95": None, "p_wald": None,
+                         "note": "not estimable (monotone likelihood)"})
+            continue
         rows.append({"term": str(term), "coef": beta, "se": se, "hr": math.exp(beta),
                      "ci95": [math.exp(beta - z * se), math.exp(beta + z * se)],
                      "p_wald": float(2 * norm.sf(abs(beta / se)))})

@@ -1,0 +1,378 @@
+"""The whole cohort analysis: inputs -> results.json, CSV tables, PNG figures and the HTML report.
+
+``run_cohort`` is what ``cd8rscore cohort`` runs. Its steps follow DESIGN §3 and the melanoma study (Sun et al.,
+J Immunother Cancer 2022): lesion-level progression AUCs and odds ratio, patient-level heterogeneity metrics
+against OS and PFS at the reference and at optimised cut-offs, univariate and multivariate Cox models,
+progressive-disease prediction and a 12/24-month OS nomogram.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from CD8RScoreLib import RESEARCH_USE_NOTICE
+from CD8RScoreLib.errors import InputError
+from CD8RScoreLib.lesion_table import atomic_write_text, write_csv
+
+from . import __version__
+from .covariates import Covariate, build_covariate, build_covariates
+from .cutpoint import DEFAULT_MINPROP
+from .inputs import Exclusions, is_simulated, match_tables, read_clinical, read_lesions
+from .lesion_level import VOLUME_SUBGROUPS_ML, analyse_lesions
+from .multivariate import backward_stepwise, strip_model, univariate
+from .nomogram import nomogram_model, plot_nomogram, risk_profiles
+from .patient_level import (ENDPOINTS, PRIMARY_METRIC, analyse_patients, patient_metrics, pd_prediction,
+                            progressive_disease_truth)
+from .survival import fit_cox
+
+DEFAULT_SEED = 20220101
+DEFAULT_MIN_VOLUME_ML = 1.0
+"""Patient metrics use lesions larger than this (mL), as the melanoma study."""
+ENDPOINT_NAMES = {"os": "overall survival", "pfs": "progression-free survival"}
+
+
+def resolve_reference_cutoff(lesions: pd.DataFrame, cutoff: "float | None", lesions_path) -> tuple[float, str]:
+    """The reference cut-off and where it came from: the user's value, else the rows' signature file."""
+    if cutoff is not None:
+        if not math.isfinite(cutoff):
+            raise InputError("must be a finite number", None, "--reference-cutoff")
+        return float(cutoff), "given with --reference-cutoff"
+    names = sorted(set(lesions["signature_name"]) - {""})
+    if not names:
+        raise InputError("the rows name no signature (signature_name is empty); give --reference-cutoff",
+                         lesions_path, "signature_name")
+    from CD8RScoreLib.signature import find_signature, load_signature
+
+    path = find_signature(names[0])
+    if path is None:
+        raise InputError(f"signature {names[0]!r} is not in CD8RScore/Resources/Signatures, so its reference "
+                         "cut-off is unknown; give --reference-cutoff", lesions_path, "signature_name")
+    sig = load_signature(path)
+    return float(sig.reference_cutoff), f"signature {names[0]}: {sig.reference_cutoff_source}"
+
+
+def jsonable(obj):
+    """Plain-JSON copy: numpy scalars to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    return obj
+
+
+def _score_covariates(data: pd.DataFrame, cutoff: "float | None", endpoint: str) -> list[Covariate]:
+    """Score-derived candidates: minimum score high at the endpoint's optimised cut-off; number of lesions."""
+    idx = data.set_index("patient_id")
+    covs = []
+    if cutoff is not None:
+        x = idx[f"score_{PRIMARY_METRIC}"]
+        term = (x > cutoff).astype(float).where(np.isfinite(x))
+        covs.append(Covariate("min_score_optimised", "optimised_cutoff",  # applied to all patients
+                              f"minimum score > {cutoff:.4g} (optimised on {endpoint.upper()} training set)",
+                              term.to_frame(f"min score > {cutoff:.4g}")))
+    n = idx["n_lesions"].astype(str).where(idx["n_lesions"].notna())
+    covs.append(build_covariate("n_lesions", n))
+    return covs
+
+
+def _write_table(path: Path, rows: list[dict]) -> None:
+    columns: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    flat = [{k: (json.dumps(jsonable(v)) if isinstance(v, (list, dict)) else v) for k, v in r.items()}
+            for r in rows]
+    write_csv(path, flat, columns or ["empty"])
+
+
+def _univariate_rows_flat(rows: list[dict]) -> list[dict]:
+    out = []
+    for r in rows:
+        if not r["terms"]:
+            out.append({"variable": r["variable"], "definition": r["definition"], "term": "", "n": r.get("n"),
+                        "events": r.get("events"), "hr": None, "ci_low": None, "ci_high": None, "p_wald": None,
+                        "p_variable": r.get("p"), "note": r.get("note", "")})
+        for t in r["terms"]:
+            out.append({"variable": r["variable"], "definition": r["definition"], "term": t["term"],
+                        "n": r["n"], "events": r["events"], "hr": t["hr"], "ci_low": t["ci95"][0],
+                        "ci_high": t["ci95"][1], "p_wald": t["p_wald"], "p_variable": r["p"], "note": ""})
+    return out
+
+
+def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
+               reference_cutoff: "float | None" = None, min_volume_ml: float = DEFAULT_MIN_VOLUME_ML,
+               minprop: float = DEFAULT_MINPROP, make_figures: bool = True) -> dict:
+    """Run every analysis and write DIR/results.json, DIR/report.html, DIR/*.csv and DIR/*.png.
+
+    Times are in months, volumes in mL. Returns the results dictionary (as written to results.json).
+    """
+    out_dir = Path(out_dir)
+    if not (min_volume_ml >= 0):
+        raise InputError("must be >= 0 (mL)", None, "--min-volume-ml")
+    lesions = read_lesions(lesions_path)
+    clinical, covariate_names = read_clinical(clinical_path)
+    cutoff, cutoff_source = resolve_reference_cutoff(lesions, reference_cutoff, lesions_path)
+    exclusions = Exclusions()
+    match_tables(lesions, clinical, exclusions, lesions_path, clinical_path)
+    signature_name = next((s for s in lesions["signature_name"] if s), "")
+    signature_status = next((s for s in lesions["signature_status"] if s), "")
+
+    lesion_block, resp = analyse_lesions(lesions, cutoff, exclusions)
+    data = patient_metrics(lesions, clinical, min_volume_ml, exclusions)
+    survival_blocks, split = analyse_patients(data, cutoff, seed, minprop)
+    data["split"] = split.reindex(data.index).fillna("")
+
+    clinical_covs = build_covariates(data, covariate_names, clinical_path)
+    univariate_rows, multivariate_results = {}, {}
+    for endpoint in ENDPOINTS:
+        opt_cut = survival_blocks[endpoint]["optimised_cutoff"].get("cutoff")
+        covs = clinical_covs + _score_covariates(data, opt_cut, endpoint)
+        univariate_rows[endpoint] = univariate(data, endpoint, covs)
+        multivariate_results[endpoint] = backward_stepwise(data, endpoint, covs, univariate_rows[endpoint])
+
+    pd_truth = progressive_disease_truth(lesions, resp, clinical)
+    opt_os = survival_blocks["os"]["optimised_cutoff"].get("cutoff")
+    eligible_for_pd = data
+    if opt_os is not None:
+        pd_block = pd_prediction(eligible_for_pd, pd_truth, opt_os, "optimised cut-off of the minimum score (OS "
+                                 "training set); low = minimum <= cut-off", exclusions)
+    else:
+        pd_block = pd_prediction(eligible_for_pd, pd_truth, cutoff,
+                                 "reference cut-off (no optimised cut-off); low = minimum < cut-off", exclusions,
+                                 strict=True)
+    pd_block["reference_cutoff"] = pd_prediction(eligible_for_pd, pd_truth, cutoff,
+                                                  "reference cut-off; low = minimum < cut-off", exclusions,
+                                                  record_exclusions=False, strict=True)
+
+    nomogram_block, profiles, nomogram_cph = _nomogram(data, multivariate_results["os"], opt_os)
+
+    results = {
+        "notice": RESEARCH_USE_NOTICE,
+        "signature_name": signature_name,
+        "signature_status": signature_status,
+        "simulated": is_simulated(clinical),
+        "software": {"package": "CD8RScoreCohortLib", "version": __version__},
+        "settings": {"seed": seed, "min_volume_ml": min_volume_ml, "reference_cutoff": cutoff,
+                     "reference_cutoff_source": cutoff_source, "minprop": minprop,
+                     "maxprop": 1 - minprop, "auc_direction": "> (progressive lesions have lower scores)",
+                     "hr_convention": "high vs low (HR < 1: high value, longer survival)",
+                     "time_unit": "months", "lesions": str(lesions_path), "clinical": str(clinical_path)},
+        "counts": {"patients_clinical": int(len(clinical)),
+                   "patients_lesion_table": int(lesions["patient_id"].nunique()),
+                   "patients_analysed": int(len(data)),
+                   "patients_with_lesion_gt_min_volume": int((data["n_lesions_considered"] > 0).sum()),
+                   "patients_with_e1": int(lesions.loc[lesions["timepoint"] == "E1", "patient_id"].nunique()),
+                   "lesion_rows": int(len(lesions)),
+                   "lesions_e0": int((lesions["timepoint"] == "E0").sum()),
+                   "lesions_e1": int((lesions["timepoint"] == "E1").sum()),
+                   "lesions_not_computable": int((lesions["computable"] == 0).sum()),
+                   "train": int((data["split"] == "train").sum()), "test": int((data["split"] == "test").sum())},
+        "exclusions": exclusions.to_list(),
+        "lesion_level": lesion_block,
+        "patient_level": {
+            "os": survival_blocks["os"],
+            "pfs": survival_blocks["pfs"],
+            "univariate": univariate_rows,
+            "multivariate": {e: multivariate_results[e]["terms"] for e in ENDPOINTS},
+            "multivariate_selection": {e: strip_model(multivariate_results[e]) for e in ENDPOINTS},
+            "progressive_disease_prediction": pd_block,
+            "nomogram": nomogram_block,
+        },
+    }
+    results = jsonable(results)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = _write_tables(out_dir, results, resp, data, univariate_rows, multivariate_results, profiles,
+                           exclusions)
+    figures = _make_figures(out_dir, results, lesions, resp, data, univariate_rows, nomogram_cph,
+                            nomogram_block) if make_figures else {}
+    results["files"] = {"tables": tables, "figures": list(figures)}
+    atomic_write_text(out_dir / "results.json", json.dumps(results, indent=2, allow_nan=False))
+    from .report import build_report
+
+    atomic_write_text(out_dir / "report.html", build_report(results, {k: out_dir / v for k, v in figures.items()}))
+    return results
+
+
+def _nomogram(data: pd.DataFrame, multivariate_os: dict, opt_cut: "float | None"):
+    """Nomogram from the final multivariate OS model, else from the optimised minimum score alone."""
+    cph = multivariate_os.get("model")
+    source = "final multivariate OS model"
+    if cph is None:
+        if opt_cut is None:
+            return {"available": False, "note": "no multivariate OS model and no optimised cut-off"}, [], None
+        d = data[np.isfinite(data[f"score_{PRIMARY_METRIC}"])]
+        design = pd.DataFrame({"time": d["os_time"].to_numpy(), "event": d["os_event"].to_numpy(),
+                               f"min score > {opt_cut:.4g}": (d[f"score_{PRIMARY_METRIC}"] > opt_cut)
+                               .astype(float).to_numpy()})
+        term = design.columns[2]
+        if design.groupby(term)["event"].sum().min() == 0 or design[term].nunique() < 2:
+            return {"available": False, "note": "the minimum score groups cannot support a Cox model"}, [], None
+        try:
+            cph = fit_cox(design, "time", "event")
+        except Exception as exc:  # lifelines ConvergenceError
+            return {"available": False, "note": f"the minimum-score Cox model did not converge: {exc}"}, [], None
+        source = "minimum score at the optimised cut-off (no variable stayed in the multivariate OS model)"
+    model = nomogram_model(cph)
+    profiles = risk_profiles(cph, model)
+    block = {"available": True, "source": source, **model, "profiles": profiles}
+    return block, profiles, cph
+
+
+def _write_tables(out_dir: Path, results: dict, resp: pd.DataFrame, data: pd.DataFrame, univariate_rows: dict,
+                  multivariate_results: dict, profiles: list[dict], exclusions: Exclusions) -> list[str]:
+    written = []
+
+    def save(name: str, rows: list[dict]) -> None:
+        _write_table(out_dir / name, rows)
+        written.append(name)
+
+    resp_cols = ["patient_id", "lesion_id", "location", "volume_ml", "diameter_e0_mm", "diameter_e1_mm",
+                 "volume_e1_ml", "diameter_change_pct", "volume_change_pct", "response", "progression",
+                 "computable", "score", "score_class", "score_e1"]
+    save("lesion_response.csv", jsonable(resp[resp_cols].to_dict("records")))
+    keep = [c for c in data.columns if c != "row"]
+    save("patient_metrics.csv", jsonable(data[keep].to_dict("records")))
+    auc_rows = []
+    pa = results["lesion_level"]["progression_auc"]
+    for subgroup in ["all", *VOLUME_SUBGROUPS_ML]:
+        auc_rows.append({"location": "all", "subgroup": subgroup, **_auc_flat(pa[subgroup])})
+    for loc, block in pa["by_location"].items():
+        auc_rows.append({"location": loc, "subgroup": "all", **_auc_flat(block)})
+        for subgroup in VOLUME_SUBGROUPS_ML:
+            auc_rows.append({"location": loc, "subgroup": subgroup, **_auc_flat(block[subgroup])})
+    save("auc_progression.csv", auc_rows)
+    km_rows = []
+    for endpoint in ENDPOINTS:
+        block = results["patient_level"][endpoint]
+        for key, value in block.items():
+            if key.endswith("_reference_cutoff"):
+                km_rows.append({"endpoint": endpoint, "metric": key[:-len("_reference_cutoff")],
+                                "cutoff_kind": "reference", "set": "all", "cutoff": value.get("cutoff"),
+                                **_cox_flat(value)})
+        for metric, opt in block["optimised_cutoff_by_metric"].items():
+            for part in ("train", "test", "all"):
+                if opt.get(part):
+                    km_rows.append({"endpoint": endpoint, "metric": metric, "cutoff_kind": "optimised",
+                                    "set": part, "cutoff": opt.get("cutoff"), **_cox_flat(opt[part])})
+    save("cox_score_metrics.csv", km_rows)
+    for endpoint in ENDPOINTS:
+        save(f"univariate_cox_{endpoint}.csv", jsonable(_univariate_rows_flat(univariate_rows[endpoint])))
+        terms = multivariate_results[endpoint]["terms"]
+        save(f"multivariate_cox_{endpoint}.csv", jsonable(
+            [{"term": t["term"], "hr": t["hr"], "ci_low": t["ci95"][0], "ci_high": t["ci95"][1],
+              "p_wald": t["p_wald"], "coef": t["coef"], "se": t["se"]} for t in terms]))
+    if profiles:
+        save("nomogram_profiles.csv", jsonable(profiles))
+    save("exclusions.csv", [{"table": e["table"], "reason": e["reason"], "count": e["count"],
+                             "ids_listed": " ".join(e["ids"])} for e in exclusions.to_list()])
+    return written
+
+
+def _auc_flat(block: dict) -> dict:
+    ci = block.get("ci95") or [None, None]
+    return {"n": block["n"], "n_progressive": block["n_progressive"], "auc": block["auc"], "ci_low": ci[0],
+            "ci_high": ci[1], "p": block["p"], "note": block.get("note", "")}
+
+
+def _cox_flat(block: dict) -> dict:
+    ci = block.get("ci95") or [None, None]
+    return {"n": block["n"], "n_high": block["n_high"], "n_low": block["n_low"],
+            "events_high": block["events_high"], "events_low": block["events_low"], "hr": block["hr"],
+            "ci_low": ci[0], "ci_high": ci[1], "p_wald": block["p_wald"], "p_logrank": block["p_logrank"],
+            "median_high": block["median_high"], "median_low": block["median_low"], "note": block["note"]}
+
+
+def _make_figures(out_dir: Path, results: dict, lesions: pd.DataFrame, resp: pd.DataFrame, data: pd.DataFrame,
+                  univariate_rows: dict, nomogram_cph, nomogram_block: dict) -> dict:
+    from . import plots
+
+    figures = {}
+    sig = f"{results['signature_name']} ({results['signature_status']})"
+    simulated = " - SIMULATED DATA" if results["simulated"] else ""
+    cutoff = results["settings"]["reference_cutoff"]
+    eligible = data[data["n_lesions_considered"] > 0]
+    for endpoint in ENDPOINTS:
+        t, e = eligible[f"{endpoint}_time"], eligible[f"{endpoint}_event"]
+        ref = results["patient_level"][endpoint]["min_reference_cutoff"]
+        name = f"km_{endpoint}_min_reference_cutoff.png"
+        plots.km_plot(t, e, eligible["score_min"] >= cutoff,
+                      f"{ENDPOINT_NAMES[endpoint].capitalize()}: minimum score vs reference cut-off {cutoff:g}"
+                      f"{simulated}", out_dir / name, footnote=_hr_text(ref) + f"  Signature: {sig}")
+        figures[name] = name
+        opt = results["patient_level"][endpoint]["optimised_cutoff"]
+        if opt.get("cutoff") is not None and opt.get("test"):
+            test = eligible[eligible["split"] == "test"]
+            name = f"km_{endpoint}_min_optimised_test.png"
+            plots.km_plot(test[f"{endpoint}_time"], test[f"{endpoint}_event"], test["score_min"] > opt["cutoff"],
+                          f"{ENDPOINT_NAMES[endpoint].capitalize()}, test set: minimum score vs optimised "
+                          f"cut-off {opt['cutoff']:.4g}{simulated}", out_dir / name,
+                          footnote=_hr_text(opt["test"]) + f"  Signature: {sig}")
+            figures[name] = name
+    usable = resp[(resp["computable"] == 1) & resp["progression"].notna()]
+    pa = results["lesion_level"]["progression_auc"]
+    curves = [("all lesions", usable["score"].to_numpy(), usable["progression"].to_numpy() == 1, pa["all"]["auc"])]
+    for key, thr in VOLUME_SUBGROUPS_ML.items():
+        sub = usable[usable["volume_ml"] > thr]
+        curves.append((f"> {thr:g} mL", sub["score"].to_numpy(), sub["progression"].to_numpy() == 1,
+                       pa[key]["auc"]))
+    plots.roc_plot(curves, out_dir / "roc_progression.png", f"Lesion progression by baseline score{simulated}")
+    figures["roc_progression.png"] = "roc_progression.png"
+    loc_curves = []
+    for loc, block in list(pa["by_location"].items())[:6]:
+        sub = usable[usable["location"] == loc]
+        if block["auc"] is not None:
+            loc_curves.append((loc, sub["score"].to_numpy(), sub["progression"].to_numpy() == 1, block["auc"]))
+    if loc_curves:
+        plots.roc_plot(loc_curves, out_dir / "roc_progression_by_location.png",
+                       f"Lesion progression by location{simulated}")
+        figures["roc_progression_by_location.png"] = "roc_progression_by_location.png"
+    for endpoint in ENDPOINTS:
+        rows = []
+        block = results["patient_level"][endpoint]
+        for metric in ("min", "max", "mean"):
+            r = block[f"{metric}_reference_cutoff"]
+            rows.append({"label": f"{metric} score >= {cutoff:g} (reference)", "hr": r["hr"], "ci95": r["ci95"],
+                         "p": r["p_wald"]})
+        for metric, opt in block["optimised_cutoff_by_metric"].items():
+            if opt.get("test"):
+                r = opt["test"]
+                rows.append({"label": f"{metric} > {opt['cutoff']:.4g} (optimised, test)", "hr": r["hr"],
+                             "ci95": r["ci95"], "p": r["p_wald"]})
+        for u in univariate_rows[endpoint]:
+            for term in u["terms"]:
+                rows.append({"label": term["term"], "hr": term["hr"], "ci95": term["ci95"], "p": term["p_wald"]})
+        name = f"forest_{endpoint}.png"
+        plots.forest_plot(rows, out_dir / name, f"Univariate hazard ratios, {ENDPOINT_NAMES[endpoint]}{simulated}")
+        figures[name] = name
+    e0 = lesions[(lesions["timepoint"] == "E0") & (lesions["computable"] == 1)]
+    order = e0["location"].value_counts().index
+    groups = {str(loc): e0.loc[e0["location"] == loc, "score"].to_numpy() for loc in order}
+    plots.score_by_location_plot(groups, cutoff, out_dir / "score_by_location.png",
+                                 f"Baseline lesion scores by location ({sig}){simulated}")
+    figures["score_by_location.png"] = "score_by_location.png"
+    if nomogram_block.get("available"):
+        plot_nomogram(nomogram_block, out_dir / "nomogram_os.png",
+                      f"Nomogram: 12- and 24-month OS ({nomogram_block['source']}){simulated}")
+        figures["nomogram_os.png"] = "nomogram_os.png"
+    return figures
+
+
+def _hr_text(block: dict) -> str:
+    if not block or block.get("hr") is None:
+        return f"HR not estimable ({(block or {}).get('note', '')})"
+    p = block["p_wald"]
+    return (f"HR high vs low {block['hr']:.2f} ({block['ci95'][0]:.2f}-{block['ci95'][1]:.2f}), Wald p={p:.3g}, "
+            f"log-rank p={block['p_logrank']:.3g}.")

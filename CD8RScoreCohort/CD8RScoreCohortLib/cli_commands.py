@@ -1,0 +1,102 @@
+"""The ``cohort`` and ``cutpoint`` subcommands of ``cd8rscore`` (DESIGN §5).
+
+``register(subparsers)`` adds them to the main command line; each handler returns the exit code and lets
+``InputError`` through, which the main CLI prints as one line on stderr with exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+
+from CD8RScoreLib.errors import InputError
+from CD8RScoreLib.lesion_table import parse_float, read_csv
+
+from .analysis import DEFAULT_MIN_VOLUME_ML, DEFAULT_SEED, jsonable, run_cohort
+from .cutpoint import DEFAULT_MINPROP, maxstat_logrank
+
+
+def cmd_cohort(args: argparse.Namespace) -> int:
+    """Run the cohort analysis and print where the report is."""
+    results = run_cohort(args.lesions, args.clinical, args.out, seed=args.seed,
+                         reference_cutoff=args.reference_cutoff, min_volume_ml=args.min_volume_ml)
+    print(f"{args.out}/report.html ({results['signature_name']}, {results['signature_status']}"
+          f"{', simulated data' if results['simulated'] else ''}). {results['notice']}")
+    return 0
+
+
+def cutpoint_from_csv(path: str, time_col: str, event_col: str, variable_col: str,
+                      minprop: float = DEFAULT_MINPROP) -> dict:
+    """The ``cutpoint`` JSON for a CSV: rows with a missing value in the three columns are left out and counted."""
+    if not (0 < minprop < 0.5):
+        raise InputError("must be between 0 and 0.5 (exclusive)", None, "--minprop")
+    _, rows = read_csv(path, (time_col, event_col, variable_col))
+    time, event, x = [], [], []
+    n_missing = 0
+    for i, r in enumerate(rows):
+        values = []
+        for col in (time_col, event_col, variable_col):
+            try:
+                values.append(parse_float(r.get(col)))
+            except ValueError:
+                raise InputError(f"{r.get(col)!r} is not a number", path, f"row {i + 2}, column {col}") from None
+        if any(math.isnan(v) for v in values):
+            n_missing += 1
+            continue
+        t, e, v = values
+        if t < 0 or math.isinf(t):
+            raise InputError(f"time {t:g} must be finite and >= 0", path, f"row {i + 2}, column {time_col}")
+        if e not in (0.0, 1.0):
+            raise InputError(f"event {e:g} must be 1 or 0", path, f"row {i + 2}, column {event_col}")
+        time.append(t)
+        event.append(e)
+        x.append(v)
+    if len(x) < 2:
+        raise InputError("fewer than two complete rows", path, variable_col)
+    if sum(event) == 0:
+        raise InputError("no events (all 0): no log-rank statistic", path, event_col)
+    try:
+        res = maxstat_logrank(np.array(time), np.array(event), np.array(x), minprop=minprop,
+                              maxprop=1 - minprop)
+    except ValueError as exc:
+        raise InputError(str(exc), path, variable_col) from None
+    out = res.to_dict()
+    out["n"] = len(x)
+    out["n_missing"] = n_missing
+    out["group_low"] = f"{variable_col} <= cutpoint"
+    return jsonable(out)
+
+
+def cmd_cutpoint(args: argparse.Namespace) -> int:
+    """Print the maximally selected log-rank cut-point as JSON."""
+    out = cutpoint_from_csv(args.data, args.time, args.event, args.variable, args.minprop)
+    json.dump(out, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``cohort`` and ``cutpoint`` to an argparse subparsers object."""
+    p = subparsers.add_parser("cohort", help="cohort statistics: lesion progression, survival, report")
+    p.add_argument("--lesions", required=True, help="lesion table CSV with E0 and E1 rows")
+    p.add_argument("--clinical", required=True,
+                   help="clinical CSV: patient_id, os_time, os_event, pfs_time, pfs_event (months; 1/0), covariates")
+    p.add_argument("--out", required=True, help="output folder (results.json, report.html, CSV, PNG)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the training/test split")
+    p.add_argument("--reference-cutoff", type=float, default=None,
+                   help="score cut-off (default: the reference cut-off of the signature named by the rows)")
+    p.add_argument("--min-volume-ml", type=float, default=DEFAULT_MIN_VOLUME_ML,
+                   help="patient metrics use lesions larger than this (mL)")
+    p.set_defaults(func=cmd_cohort)
+
+    p = subparsers.add_parser("cutpoint", help="maximally selected log-rank cut-point (maxstat / survminer)")
+    p.add_argument("--data", required=True, help="CSV file")
+    p.add_argument("--time", required=True, help="time column")
+    p.add_argument("--event", required=True, help="event column (1 = event, 0 = censored)")
+    p.add_argument("--variable", required=True, help="column to cut")
+    p.add_argument("--minprop", type=float, default=DEFAULT_MINPROP,
+                   help="smallest fraction per group (maxprop = 1 - minprop)")
+    p.set_defaults(func=cmd_cutpoint)

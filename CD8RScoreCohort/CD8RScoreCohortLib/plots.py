@@ -1,0 +1,101 @@
+"""PNG figures of the cohort report (matplotlib, Agg backend): KM curves with numbers at risk, ROC curves,
+forest plot of hazard ratios, score distribution by location."""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from lifelines import KaplanMeierFitter  # noqa: E402
+from lifelines.plotting import add_at_risk_counts  # noqa: E402
+
+from .roc import roc_curve  # noqa: E402
+
+DPI = 110
+
+
+def km_plot(time, event, high, title: str, path, xlabel: str = "Months", footnote: str = "") -> None:
+    """Kaplan-Meier curves of groups high and low with numbers at risk below the axis."""
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=float)
+    high = np.asarray(high, dtype=bool)
+    fig, ax = plt.subplots(figsize=(7, 5))
+    fitters = []
+    for mask, label, colour in ((~high, "low", "tab:red"), (high, "high", "tab:blue")):
+        if mask.sum() == 0:
+            continue
+        kmf = KaplanMeierFitter(label=f"{label} (n={int(mask.sum())})")
+        kmf.fit(time[mask], event[mask])
+        kmf.plot_survival_function(ax=ax, ci_show=False, show_censors=True, color=colour)
+        fitters.append(kmf)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Survival probability")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title, fontsize=10)
+    if fitters:
+        add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"])
+    if footnote:
+        fig.text(0.01, 0.005, footnote, fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def roc_plot(curves: list[tuple[str, np.ndarray, np.ndarray, "float | None"]], path, title: str) -> None:
+    """ROC curves; each entry is (label, scores, is_case, auc). Direction ">": low score calls progression."""
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    for label, scores, cases, auc in curves:
+        fpr, tpr = roc_curve(scores, cases, direction=">")
+        text = f"{label} (AUC {auc:.2f})" if auc is not None else label
+        ax.step(fpr, tpr, where="post", label=text)
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8)
+    ax.set_xlabel("1 - specificity")
+    ax.set_ylabel("Sensitivity")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def forest_plot(rows: list[dict], path, title: str) -> None:
+    """Hazard ratios with 95 % CIs on a log axis; rows: {"label", "hr", "ci95", "p"} (HR None = skipped)."""
+    rows = [r for r in rows if r.get("hr") is not None and r.get("ci95") and all(
+        math.isfinite(v) and v > 0 for v in [r["hr"], *r["ci95"]])]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(rows), 1) + 1.4))
+    for i, r in enumerate(rows):
+        y = len(rows) - i
+        ax.plot(r["ci95"], [y, y], color="black", lw=1)
+        ax.plot([r["hr"]], [y], "s", color="tab:blue")
+        p = r.get("p")
+        ptxt = "" if p is None else (f"p={p:.2g}" if p >= 1e-4 else "p<0.0001")
+        ax.text(1.02, y, f"{r['hr']:.2f} ({r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}) {ptxt}",
+                transform=ax.get_yaxis_transform(), va="center", fontsize=7)
+    ax.axvline(1.0, color="grey", ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(rows), 0, -1))
+    ax.set_yticklabels([r["label"] for r in rows], fontsize=7)
+    ax.set_xlabel("Hazard ratio (95 % CI)")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def score_by_location_plot(groups: dict[str, np.ndarray], cutoff: float, path, title: str) -> None:
+    """Box plots of lesion scores per location, with the reference cut-off as a line."""
+    labels = list(groups)
+    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(labels) + 2), 4.5))
+    ax.boxplot([groups[k] for k in labels], showfliers=True)
+    ax.set_xticks(range(1, len(labels) + 1))
+    ax.set_xticklabels([f"{k}\n(n={len(groups[k])})" for k in labels], fontsize=7, rotation=45, ha="right")
+    ax.axhline(cutoff, color="tab:red", ls="--", lw=0.8, label=f"reference cut-off {cutoff:g}")
+    ax.set_ylabel("Score")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
