@@ -22,7 +22,7 @@ from . import __version__
 from .covariates import Covariate, build_covariate, build_covariates
 from .cutpoint import DEFAULT_MINPROP
 from .inputs import Exclusions, is_simulated, match_tables, read_clinical, read_lesions
-from .lesion_level import VOLUME_SUBGROUPS_ML, analyse_lesions
+from .lesion_level import VOLUME_SUBGROUPS_ML, analyse_lesions, spearman
 from .multivariate import backward_stepwise, strip_model, univariate
 from .nomogram import nomogram_model, plot_nomogram, risk_profiles
 from .patient_level import (ENDPOINTS, PRIMARY_METRIC, analyse_patients, patient_metrics, pd_prediction,
@@ -188,6 +188,9 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
             "multivariate": {e: multivariate_results[e]["terms"] for e in ENDPOINTS},
             "multivariate_selection": {e: strip_model(multivariate_results[e]) for e in ENDPOINTS},
             "progressive_disease_prediction": pd_block,
+            "spearman_min_score_vs_n_lesions_gt_min_volume": spearman(
+                data.loc[data["n_lesions_considered"] > 0, f"score_{PRIMARY_METRIC}"],
+                data.loc[data["n_lesions_considered"] > 0, "n_lesions_considered"]),
             "nomogram": nomogram_block,
         },
     }

@@ -101,6 +101,8 @@ def maxstat_logrank(time, event, x, minprop: float = DEFAULT_MINPROP,
     """Maximally selected standardised log-rank statistic over the cut-points of ``x``.
 
     time: follow-up (any unit, e.g. months); event: 1 = event, 0 = censored; x: the variable to cut.
+    The p-values are maxstat's Lau92 and Lau94 values capped at 1 (R reports the uncapped bound, which can
+    exceed 1 when the statistic is small; ``p_lausen_schumacher_199x`` return it uncapped).
     Candidates are the distinct values x_(m) such that the low group (x <= cut) holds m observations with
     max(1, floor(N minprop)) <= m <= floor(N maxprop) (``maxstat:::cmaxstat``). Raises ValueError when no
     candidate exists.
@@ -147,8 +149,9 @@ def maxstat_logrank(time, event, x, minprop: float = DEFAULT_MINPROP,
     return CutpointResult(
         cutpoint=cut,
         statistic=statistic,
-        p_value_lausen_schumacher=p_lausen_schumacher_1992(statistic, minprop, maxprop),
-        p_value_lausen_schumacher_1994=p_lausen_schumacher_1994(statistic, n, m, minprop, maxprop),
+        # both approximations are upper bounds that can exceed 1 for small statistics; a p-value is capped at 1
+        p_value_lausen_schumacher=min(1.0, p_lausen_schumacher_1992(statistic, minprop, maxprop)),
+        p_value_lausen_schumacher_1994=min(1.0, p_lausen_schumacher_1994(statistic, n, m, minprop, maxprop)),
         n_low=n_low,
         n_high=n - n_low,
         minprop=minprop,

@@ -122,7 +122,8 @@ def reference_cutoff_table(resp: pd.DataFrame, cutoff: float) -> dict:
     return out
 
 
-def _spearman(x, y) -> dict:
+def spearman(x, y) -> dict:
+    """Spearman rho and p on the pairs where both values are finite: {"n", "rho", "p"}."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y)
     if keep.sum() < 3:
@@ -135,9 +136,9 @@ def score_associations(lesions: pd.DataFrame, resp: pd.DataFrame, cutoff: float)
     """Spearman of score vs size and vs volume change; Kruskal-Wallis by location; E0 vs E1 comparisons."""
     scored = resp[resp["computable"] == 1]
     out = {
-        "spearman_score_vs_volume_ml": _spearman(scored["score"], scored["volume_ml"]),
-        "spearman_score_vs_diameter_mm": _spearman(scored["score"], scored["diameter_e0_mm"]),
-        "spearman_score_vs_volume_change_pct": _spearman(scored["score"], scored["volume_change_pct"]),
+        "spearman_score_vs_volume_ml": spearman(scored["score"], scored["volume_ml"]),
+        "spearman_score_vs_diameter_mm": spearman(scored["score"], scored["diameter_e0_mm"]),
+        "spearman_score_vs_volume_change_pct": spearman(scored["score"], scored["volume_change_pct"]),
     }
     groups = [g["score"].to_numpy() for _, g in scored.groupby("location") if len(g) > 0]
     if len(groups) >= 2 and len(scored["score"].unique()) > 1:

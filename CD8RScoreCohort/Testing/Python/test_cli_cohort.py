@@ -70,3 +70,19 @@ def test_cohort_bad_input_exits_2_with_one_line(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1
     assert "clinical.csv" in err and "row 4, column os_time" in err and "negative" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_python_dash_m_entry_point_exit_code(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(repo / "CD8RScore"), str(repo / "CD8RScoreCohort")]))
+    bad = tmp_path / "data.csv"
+    bad.write_text("t,e,x\n1,1,0.5\n2,0,abc\n")
+    proc = subprocess.run([sys.executable, "-m", "CD8RScoreLib", "cutpoint", "--data", str(bad), "--time", "t",
+                           "--event", "e", "--variable", "x"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "row 3, column x: 'abc' is not a number" in proc.stderr

@@ -133,6 +133,34 @@ def test_maxstat_with_ties_and_other_minprop(dlbcl):
     assert res.p_value_lausen_schumacher_1994 == pytest.approx(0.008620463201, rel=1e-8)
 
 
+def test_maxstat_candidate_set_and_statistics_on_small_data():
+    # d <- data.frame(x = c(0.5,1.2,0.3,2.2,1.7,0.9,1.1,2.5,0.2,1.4,1.9,0.7),
+    #                 t = c(5,8,12,3,9,14,7,2,11,6,10,13), e = c(1,0,1,1,0,1,1,1,0,1,0,1))
+    # r <- maxstat.test(Surv(t, e) ~ x, data = d, smethod = "LogRank", pmethod = "Lau94")
+    # r$cuts 0.2 ... 1.9; r$stats below; estimate 1.9, M 1.882171317, p 0.3500189791; Lau92 p 0.5471025575
+    x = [0.5, 1.2, 0.3, 2.2, 1.7, 0.9, 1.1, 2.5, 0.2, 1.4, 1.9, 0.7]
+    t = [5, 8, 12, 3, 9, 14, 7, 2, 11, 6, 10, 13]
+    e = [1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 0, 1]
+    res = maxstat_logrank(t, e, x)
+    assert res.candidate_cutpoints == [0.2, 0.3, 0.5, 0.7, 0.9, 1.1, 1.2, 1.4, 1.7, 1.9]
+    assert res.candidate_statistics == pytest.approx(
+        [0.7433528806, 0.3824353892, 0.3455818981, 0.02393718341, 1.074307874, 0.6650500822, 1.091216367,
+         0.6163285602, 1.145444348, 1.882171317], rel=1e-8)
+    assert (res.cutpoint, res.n_low, res.n_high) == (1.9, 10, 2)
+    assert res.p_value_lausen_schumacher_1994 == pytest.approx(0.3500189791, rel=1e-8)
+    assert res.p_value_lausen_schumacher == pytest.approx(0.5471025575, rel=1e-8)
+
+
+def test_maxstat_with_ties_default_minprop(dlbcl):
+    # maxstat.test(Surv(time, cens) ~ IPI, data = DLBCL, smethod = "LogRank", pmethod = "Lau94")
+    #   -> estimate 1, M 2.960281162, p 0.01154201644; pmethod = "Lau92" -> p 0.06423288076
+    d = dlbcl.dropna(subset=["IPI"])
+    res = maxstat_logrank(d.time, d.cens, d.IPI)
+    assert res.cutpoint == 1.0 and res.statistic == pytest.approx(2.960281162, rel=1e-8)
+    assert res.p_value_lausen_schumacher_1994 == pytest.approx(0.01154201644, rel=1e-8)
+    assert res.p_value_lausen_schumacher == pytest.approx(0.06423288076, rel=1e-8)
+
+
 def test_lausen_schumacher_formulas():
     # sprintf("%.10g", maxstat:::pLausen92(3, 0.1, 0.9)) -> 0.05784388457
     assert p_lausen_schumacher_1992(3.0) == pytest.approx(0.05784388457, rel=1e-9)
