@@ -212,6 +212,7 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
 def _nomogram(data: pd.DataFrame, multivariate_os: dict, opt_cut: "float | None"):
     """Nomogram from the final multivariate OS model, else from the optimised minimum score alone."""
     cph = multivariate_os.get("model")
+    groups = {v["variable"]: v["terms"] for v in multivariate_os.get("variables", [])} or None
     source = "final multivariate OS model"
     if cph is None:
         if opt_cut is None:
@@ -228,7 +229,8 @@ def _nomogram(data: pd.DataFrame, multivariate_os: dict, opt_cut: "float | None"
         except Exception as exc:  # lifelines ConvergenceError
             return {"available": False, "note": f"the minimum-score Cox model did not converge: {exc}"}, [], None
         source = "minimum score at the optimised cut-off (no variable stayed in the multivariate OS model)"
-    model = nomogram_model(cph)
+        groups = None
+    model = nomogram_model(cph, groups=groups)
     profiles = risk_profiles(cph, model)
     block = {"available": True, "source": source, **model, "profiles": profiles}
     return block, profiles, cph

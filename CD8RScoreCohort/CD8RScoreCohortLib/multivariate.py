@@ -124,7 +124,7 @@ def backward_stepwise(data: pd.DataFrame, endpoint: str, covariates: list[Covari
         worst = max(ps, key=lambda k: (ps[k], k))
         if ps[worst] < stay_p:
             out["terms"] = cox_table(cph)
-            out["variables"] = [{"variable": v, "p_lrt": ps[v]} for v in variables]
+            out["variables"] = [{"variable": v, "terms": list(variables[v]), "p_lrt": ps[v]} for v in variables]
             out["model"] = cph
             return out
         out["steps"].append({"removed": worst, "p": ps[worst]})

@@ -1,22 +1,23 @@
-"""Nomogram of 12- and 24-month overall survival from a Cox model with 0/1 terms.
+"""Nomogram of 12- and 24-month overall survival from a Cox model whose terms are 0/1 indicators.
 
-Points as in ``rms::nomogram``: each term contributes beta * x shifted so that its lower-risk level scores 0,
-scaled so that the term with the largest |beta| spans 0-100 points. Total points map back to the linear
-predictor lp = sum(beta * x), and S(t | x) = S0(t) ** exp(lp), S0 being the model's survival at x = 0 (from
-lifelines' baseline hazard, Breslow estimator as ``survfit.coxph``).
+Points as in ``rms::nomogram``: a variable (one indicator, or the indicators of one categorical variable) has
+levels "reference" (all its indicators 0) and one level per indicator; a level's contribution to the linear
+predictor is its beta (0 for the reference), shifted so that the variable's lowest-risk level scores 0, and
+scaled so that the variable with the widest range spans 0-100 points. Total points map back to the linear
+predictor, and S(t | x) = S0(t) ** exp(lp), S0 being the model's survival with every indicator 0 (from
+lifelines' Breslow baseline, as ``survfit.coxph``). Times in months.
 """
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pandas as pd
 
 NOMOGRAM_TIMES_MONTHS: tuple[float, ...] = (12.0, 24.0)
 MAX_POINTS = 100.0
-MAX_PROFILES_TERMS = 8
-"""The risk-profile table lists every combination of up to this many terms (2^8 = 256 rows)."""
+MAX_PROFILES = 512
+"""The risk-profile table lists every combination of levels while there are at most this many."""
 
 
 def baseline_survival_at_zero(cph, terms: list[str], times) -> np.ndarray:
@@ -26,18 +27,35 @@ def baseline_survival_at_zero(cph, terms: list[str], times) -> np.ndarray:
     return sf.iloc[:, 0].to_numpy(dtype=float)
 
 
-def nomogram_model(cph, times=NOMOGRAM_TIMES_MONTHS) -> dict:
-    """Points per term level, total-points range, and S0(t) at ``times`` (months)."""
+def nomogram_model(cph, times=NOMOGRAM_TIMES_MONTHS, groups: "dict[str, list[str]] | None" = None) -> dict:
+    """Points per variable level, total-points range, and S0(t) at ``times`` (months).
+
+    groups: variable name -> its indicator terms (default: each term is its own variable, levels no/yes).
+    """
     terms = [str(t) for t in cph.params_.index]
-    beta = cph.params_.to_numpy(dtype=float)
-    scale = MAX_POINTS / max(np.max(np.abs(beta)), 1e-12)
-    points = {}
-    for term, b in zip(terms, beta):
-        points[term] = {"0": (0.0 - min(0.0, b)) * scale, "1": (b - min(0.0, b)) * scale, "beta": float(b)}
+    beta = dict(zip(terms, cph.params_.to_numpy(dtype=float)))
+    if groups is None:
+        groups = {t: [t] for t in terms}
+    variables = []
+    for name, var_terms in groups.items():
+        if len(var_terms) == 1:
+            levels = [("no", {}, 0.0), ("yes", {var_terms[0]: 1.0}, beta[var_terms[0]])]
+        else:
+            levels = [("reference", {}, 0.0)] + [(t, {t: 1.0}, beta[t]) for t in var_terms]
+        label = var_terms[0] if len(var_terms) == 1 else name  # e.g. "albumin_g_l < 35": no / yes
+        variables.append({"variable": name, "label": label, "terms": list(var_terms), "levels": levels})
+    widest = max(max(lv[2] for lv in v["levels"]) - min(lv[2] for lv in v["levels"]) for v in variables)
+    scale = MAX_POINTS / max(widest, 1e-12)
+    lp_at_zero = 0.0
+    for v in variables:
+        low = min(lv[2] for lv in v["levels"])
+        lp_at_zero += low
+        v["levels"] = [{"level": lv[0], "x": lv[1], "lp": lv[2], "points": (lv[2] - low) * scale}
+                       for lv in v["levels"]]
     s0 = baseline_survival_at_zero(cph, terms, times)
-    return {"terms": terms, "points": points, "points_per_unit_lp": float(scale),
-            "lp_at_zero_points": float(np.sum(np.minimum(0.0, beta))),
-            "max_total_points": float(sum(max(p["0"], p["1"]) for p in points.values())),
+    return {"terms": terms, "variables": variables, "points_per_unit_lp": float(scale),
+            "lp_at_zero_points": float(lp_at_zero),
+            "max_total_points": float(sum(max(lv["points"] for lv in v["levels"]) for v in variables)),
             "times_months": [float(t) for t in times], "baseline_survival": [float(v) for v in s0]}
 
 
@@ -48,15 +66,19 @@ def survival_from_points(model: dict, total_points, time_index: int) -> np.ndarr
 
 
 def risk_profiles(cph, model: dict) -> list[dict]:
-    """Every combination of the terms (up to MAX_PROFILES_TERMS) with total points and predicted OS."""
-    terms = model["terms"][:MAX_PROFILES_TERMS]
+    """Every combination of variable levels with total points and the model's predicted OS at each time."""
+    variables = model["variables"]
+    n_profiles = int(np.prod([len(v["levels"]) for v in variables]))
+    if n_profiles > MAX_PROFILES:
+        return []
     rows = []
-    for combo in itertools.product((0.0, 1.0), repeat=len(terms)):
-        x = dict(zip(terms, combo))
-        total = sum(model["points"][t]["1" if v else "0"] for t, v in x.items())
+    for combo in itertools.product(*[v["levels"] for v in variables]):
+        x = dict.fromkeys(model["terms"], 0.0)
+        for level in combo:
+            x.update(level["x"])
         sf = cph.predict_survival_function(pd.DataFrame([x]), times=model["times_months"])
-        row = {t: int(v) for t, v in x.items()}
-        row["total_points"] = total
+        row = {v["variable"]: level["level"] for v, level in zip(variables, combo)}
+        row["total_points"] = float(sum(level["points"] for level in combo))
         for t, s in zip(model["times_months"], sf.iloc[:, 0].to_numpy(dtype=float)):
             row[f"os_{t:g}_months"] = float(s)
         rows.append(row)
@@ -69,8 +91,8 @@ def plot_nomogram(model: dict, path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    terms = model["terms"]
-    n_rows = 1 + len(terms) + 1 + len(model["times_months"])
+    variables = model["variables"]
+    n_rows = 1 + len(variables) + 1 + len(model["times_months"])
     fig, ax = plt.subplots(figsize=(9, 0.6 * n_rows + 1.2))
     max_total = max(model["max_total_points"], 1e-9)
     # every scale is drawn on [0, 1] of the x axis: term scales in points/100, outcome scales in total/max
@@ -85,11 +107,10 @@ def plot_nomogram(model: dict, path, title: str) -> None:
 
     pts = np.linspace(0, MAX_POINTS, 11)
     scale_line(y, "Points", pts / MAX_POINTS, [f"{p:g}" for p in pts])
-    for term in terms:
+    for v in variables:
         y -= 1
-        p = model["points"][term]
-        xs = [p["0"] / MAX_POINTS, p["1"] / MAX_POINTS]
-        scale_line(y, term, xs, ["no", "yes"])
+        ordered = sorted(v["levels"], key=lambda lv: lv["points"])
+        scale_line(y, v["label"], [lv["points"] / MAX_POINTS for lv in ordered], [lv["level"] for lv in ordered])
     y -= 1
     totals = np.linspace(0, max_total, 6)
     scale_line(y, "Total points", totals / max_total, [f"{t:.0f}" for t in totals])
@@ -117,7 +138,3 @@ def plot_nomogram(model: dict, path, title: str) -> None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
-
-def finite(value: float) -> bool:
-    """True for a finite float."""
-    return math.isfinite(value)

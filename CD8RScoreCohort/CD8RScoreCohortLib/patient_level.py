@@ -90,7 +90,8 @@ def optimised_cutoff_analysis(data: pd.DataFrame, split: pd.Series, endpoint: st
     d = data[np.isfinite(data[col])]
     train = d[split.loc[d.index] == "train"]
     test = d[split.loc[d.index] == "test"]
-    out = {"metric": metric, "n_train": int(len(train)), "n_test": int(len(test))}
+    out = {"metric": metric, "n_train": int(len(train)), "n_test": int(len(test)),
+           "n_metric_undefined": int(len(data) - len(d))}  # e.g. SD needs 2 lesions, kurtosis 4
     try:
         cp = maxstat_logrank(train[f"{endpoint}_time"], train[f"{endpoint}_event"], train[col], minprop=minprop)
     except ValueError as exc:

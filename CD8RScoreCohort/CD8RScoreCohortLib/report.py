@@ -165,8 +165,8 @@ def build_report(results: dict, figures: dict) -> str:
     nomo = pl["nomogram"]
     parts.append("<h2>Nomogram</h2>")
     if nomo.get("available"):
-        terms = nomo["terms"]
-        prow = [[" ".join(f"{html.escape(t)}={p[t]}" for t in terms), _fmt(float(round(p["total_points"], 1)))]
+        names = [v["variable"] for v in nomo["variables"]]
+        prow = [["; ".join(f"{html.escape(n)}: {html.escape(str(p[n]))}" for n in names), _fmt(float(round(p["total_points"], 1)))]
                 + [_fmt(p[f"os_{t:g}_months"]) for t in nomo["times_months"]] for p in nomo["profiles"]]
         parts.append(f"<p>From the {html.escape(nomo['source'])}.</p>" + _table(
             ["risk profile", "points"] + [f"{t:g}-month OS" for t in nomo["times_months"]], prow))

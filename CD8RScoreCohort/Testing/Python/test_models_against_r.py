@@ -119,8 +119,26 @@ def test_nomogram_points_reproduce_model_predictions(lung):
     d = lung.assign(male=(lung["sex"] == 1).astype(float), ecog_ge2=(lung["ph.ecog"] >= 2).astype(float))
     cph = fit_cox(d[["os_time", "os_event", "male", "ecog_ge2"]], "os_time", "os_event")
     model = nomogram_model(cph, times=(180.0, 365.0))
-    assert max(max(p["0"], p["1"]) for p in model["points"].values()) == pytest.approx(100.0)
-    for profile in risk_profiles(cph, model):
+    assert max(lv["points"] for v in model["variables"] for lv in v["levels"]) == pytest.approx(100.0)
+    assert min(lv["points"] for v in model["variables"] for lv in v["levels"]) == 0.0
+    profiles = risk_profiles(cph, model)
+    assert len(profiles) == 4
+    for profile in profiles:
         for i, t in enumerate(model["times_months"]):
             assert survival_from_points(model, profile["total_points"], i) == pytest.approx(
                 profile[f"os_{t:g}_months"], rel=1e-9)
+
+
+def test_nomogram_groups_a_categorical_variable_into_one_scale(lung):
+    d = lung.assign(ecog1=(lung["ph.ecog"] == 1).astype(float), ecog23=(lung["ph.ecog"] >= 2).astype(float),
+                    male=(lung["sex"] == 1).astype(float))
+    cph = fit_cox(d[["os_time", "os_event", "ecog1", "ecog23", "male"]], "os_time", "os_event")
+    model = nomogram_model(cph, times=(365.0,), groups={"ECOG": ["ecog1", "ecog23"], "male": ["male"]})
+    ecog = model["variables"][0]
+    assert [lv["level"] for lv in ecog["levels"]] == ["reference", "ecog1", "ecog23"]
+    assert ecog["levels"][2]["points"] == pytest.approx(100.0)  # the widest effect: ECOG 2-3 vs 0
+    profiles = risk_profiles(cph, model)
+    assert len(profiles) == 6  # 3 ECOG levels x 2, never two ECOG levels at once
+    for profile in profiles:
+        assert survival_from_points(model, profile["total_points"], 0) == pytest.approx(
+            profile["os_365_months"], rel=1e-9)
