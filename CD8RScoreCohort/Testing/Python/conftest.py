@@ -8,5 +8,4 @@ for sub in ("CD8RScore", "CD8RScoreCohort"):
     if path not in sys.path:
         sys.path.append(path)
 
-R_DATASETS = REPO.parent / "shared" / "data" / "r_datasets"
-"""R reference data sets (README there); CI always has ../shared beside the repository."""
+

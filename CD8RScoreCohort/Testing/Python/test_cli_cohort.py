@@ -2,13 +2,15 @@
 bad input (through the main CLI, ``CD8RScoreLib.cli.main``, which calls ``register``)."""
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 
-from conftest import R_DATASETS
 from CD8RScoreLib.cli import main
 from CD8RScoreCohortLib import cli_commands
 from CD8RScoreCohortLib.simulate import write_simulated_cohort
+
+R_DATASETS = Path(__file__).resolve().parents[4] / "shared" / "data" / "r_datasets"  # ../shared (CI has it)
 
 
 def test_register_adds_both_subcommands():
@@ -76,7 +78,7 @@ def test_python_dash_m_entry_point_exit_code(tmp_path):
     import os
     import subprocess
     import sys
-    from pathlib import Path
+
 
     repo = Path(__file__).resolve().parents[3]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(repo / "CD8RScore"), str(repo / "CD8RScoreCohort")]))

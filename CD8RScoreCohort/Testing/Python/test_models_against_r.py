@@ -3,16 +3,19 @@
 R 4.x (Debian), r-cran-survival 3.5-3; data /work/shared/data/r_datasets/survival_lung.csv. The R call is next
 to each expected value (printed with sprintf("%.10g")).
 """
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import R_DATASETS
 from CD8RScoreCohortLib.covariates import Covariate, build_covariate
 from CD8RScoreCohortLib.lesion_level import fisher_2x2
 from CD8RScoreCohortLib.multivariate import _drop_one_p, _fit, backward_stepwise, univariate
 from CD8RScoreCohortLib.nomogram import nomogram_model, risk_profiles, survival_from_points
 from CD8RScoreCohortLib.survival import cox_table, fit_cox
+
+R_DATASETS = Path(__file__).resolve().parents[4] / "shared" / "data" / "r_datasets"  # ../shared (CI has it)
 
 
 def sig4(a, b):

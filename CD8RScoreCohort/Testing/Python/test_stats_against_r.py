@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import R_DATASETS
 from CD8RScoreCohortLib.cutpoint import maxstat_logrank, p_lausen_schumacher_1992, p_lausen_schumacher_1994
 from CD8RScoreCohortLib.diagnostics import diagnostic_performance, proportion_with_ci
 from CD8RScoreCohortLib.roc import delong_auc, roc_curve
 from CD8RScoreCohortLib.survival import cox_high_vs_low, km_median, logrank
+
+R_DATASETS = Path(__file__).resolve().parents[4] / "shared" / "data" / "r_datasets"  # ../shared (CI has it)
 
 HERE = Path(__file__).parent
 
