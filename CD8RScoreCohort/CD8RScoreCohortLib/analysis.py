@@ -134,7 +134,7 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
     survival_blocks, split = analyse_patients(data, cutoff, seed, minprop)
     data["split"] = split.reindex(data.index).fillna("")
 
-    clinical_covs = build_covariates(data, covariate_names, clinical_path)
+    clinical_covs = build_covariates(data, covariate_names)
     univariate_rows, multivariate_results = {}, {}
     for endpoint in ENDPOINTS:
         opt_cut = survival_blocks[endpoint]["optimised_cutoff"].get("cutoff")

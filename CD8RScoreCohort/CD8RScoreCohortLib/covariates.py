@@ -14,8 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from CD8RScoreLib.errors import InputError
-
 
 @dataclass(frozen=True)
 class ValidatedCutoff:
@@ -73,12 +71,12 @@ def _numeric(values: pd.Series) -> "pd.Series | None":
     return out
 
 
-def build_covariate(name: str, values: pd.Series, path=None) -> Covariate:
+def build_covariate(name: str, values: pd.Series) -> Covariate:
     """Terms of one covariate; ``values`` is indexed by patient_id and holds text (None = missing)."""
     numeric = _numeric(values)
     present = values.dropna()
     if present.empty:
-        raise InputError("the covariate has no values", path, f"column {name}")
+        return Covariate(name, "constant", f"{name}: no values; not analysable", pd.DataFrame(index=values.index))
     if numeric is not None:
         cut = VALIDATED_CUTOFFS.get(name.lower())
         if cut is not None:
@@ -110,7 +108,7 @@ def build_covariate(name: str, values: pd.Series, path=None) -> Covariate:
     return Covariate(name, "categorical", f"{name}: categories vs reference {reference!r}", frame)
 
 
-def build_covariates(clinical: pd.DataFrame, names: list[str], path=None) -> list[Covariate]:
+def build_covariates(clinical: pd.DataFrame, names: list[str]) -> list[Covariate]:
     """Covariates of the clinical table (indexed by patient_id) in column order."""
     indexed = clinical.set_index("patient_id")
-    return [build_covariate(n, indexed[n], path) for n in names]
+    return [build_covariate(n, indexed[n]) for n in names]

@@ -116,6 +116,8 @@ def test_covariate_coding():
     assert flag.kind == "binary"
     const = build_covariate("centre", pd.Series(["A"] * 6, index=ids))
     assert const.kind == "constant" and const.terms.shape[1] == 0
+    empty = build_covariate("crp", pd.Series([None] * 6, index=ids))
+    assert empty.kind == "constant" and "no values" in empty.definition
 
 
 def test_nomogram_points_reproduce_model_predictions(lung):
