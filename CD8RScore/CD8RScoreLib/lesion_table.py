@@ -74,12 +74,22 @@ def format_value(value: object) -> str:
     return str(value)
 
 
+def _default_file_mode(path: Path) -> int:
+    """The mode of the file being replaced, else 0666 less the process umask."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_text(path: "str | os.PathLike", text: str) -> None:
     """Write ``text`` to ``path`` atomically: a temporary file in the same folder, fsync, then rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, _default_file_mode(path))  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
