@@ -185,9 +185,10 @@ def _plugin_modules():
     return modules
 
 
-def main(argv: "Sequence[str] | None" = None) -> int:
+def main(argv: "Sequence[object] | None" = None) -> int:
+    """Run one subcommand; ``argv`` items may be paths or numbers (converted with str)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args([str(a) for a in argv] if argv is not None else None)
     try:
         return int(args.func(args) or 0)
     except InputError as exc:

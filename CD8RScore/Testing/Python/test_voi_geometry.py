@@ -66,10 +66,14 @@ def test_ring_equals_brute_force_definition_on_irregular_blob():
     np.testing.assert_array_equal(ring_from_core(core, (0.8, 1.0, 1.5), RING_MM, RING_MM), expected)
 
 
+@pytest.mark.parametrize("spacing", [(1.0, 1.0, 1.0), (0.7, 0.7, 2.5)])
 @pytest.mark.parametrize("radius_mm", [5.0, 10.0, 20.0])
-def test_ring_holds_80_to_98_percent_of_analytic_shell(radius_mm):
+def test_ring_holds_80_to_98_percent_of_analytic_shell(radius_mm, spacing):
     # Voxel centres see an oblique surface farther away than it is (DESIGN §2), hence below 100 %.
-    image, mask = sphere_case(radius_mm, (0.8, 0.8, 0.8))
+    # (A 5 mm sphere drawn at 0.8 mm loses ~17 % of its core to the IBSI mask interpolation + 0.5 threshold,
+    # which is the standard's behaviour, not the ring's; the digital spheres here are drawn at 1 mm and at a
+    # typical clinical 0.7 x 0.7 x 2.5 mm.)
+    image, mask = sphere_case(radius_mm, spacing)
     vois = build_vois(image, mask, ONE_MM, RING_MM, RING_MM)
     shell_mm3 = 4.0 / 3.0 * math.pi * ((radius_mm + RING_MM) ** 3 - (radius_mm - RING_MM) ** 3)
     fraction = vois.ring_voxels / shell_mm3
