@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from . import RESEARCH_USE_NOTICE, __version__
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .signature import Signature
 
 
 def _progress_bar(total_hint: str):
@@ -75,24 +78,36 @@ def build_lesion_inputs(masks, sites: "dict[str, str] | None"):
     return lesions
 
 
-def cmd_score(args: argparse.Namespace) -> int:
+def score_case(image_path: "str | Path", segmentation_path: "str | Path", locations_path: "str | Path | None",
+               kvp_kv: "float | None", signature: "Signature", patient_id: "str | None" = None, timepoint: str = "E0",
+               progress: "Callable[[int, int, str], None] | None" = None) -> list[dict]:
+    """Lesion-table rows of one CT (one row per lesion, DESIGN §5): the work of ``score`` and of each batch case.
+
+    ``kvp_kv`` (kV) overrides the DICOM tag; ``patient_id`` defaults to the DICOM PatientID, then the image name.
+    """
     from .imageio import read_image, read_segmentation
-    from .lesion_table import lesion_columns, write_csv
     from .scoring import resolve_kvp, score_lesions
+
+    image, acquisition = read_image(image_path)
+    masks = read_segmentation(segmentation_path, image)
+    sites = read_locations(locations_path) if locations_path else None
+    lesions = build_lesion_inputs(masks, sites)
+    if kvp_kv is not None and not 40 <= kvp_kv <= 160:
+        raise InputError(f"{kvp_kv:g} kV is not a CT tube voltage (40-160)", None, "--kvp")
+    kvp = resolve_kvp(signature, acquisition.kvp, kvp_kv)
+    patient_id = patient_id or acquisition.patient_id or Path(image_path).name.split(".")[0]
+    return score_lesions(image, lesions, signature, kvp, patient_id, timepoint, acquisition, progress)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .lesion_table import lesion_columns, write_csv
     from .signature import load_signature
 
     signature = load_signature(args.signature)
-    image, acquisition = read_image(args.image)
-    masks = read_segmentation(args.segmentation, image)
-    sites = read_locations(args.locations) if args.locations else None
-    lesions = build_lesion_inputs(masks, sites)
-    if args.kvp is not None and not 40 <= args.kvp <= 160:
-        raise InputError(f"{args.kvp:g} kV is not a CT tube voltage (40-160)", None, "--kvp")
-    kvp = resolve_kvp(signature, acquisition.kvp, args.kvp)
-    patient_id = args.patient_id or acquisition.patient_id or Path(args.image).name.split(".")[0]
     update, bar = _progress_bar("scoring")
     try:
-        rows = score_lesions(image, lesions, signature, kvp, patient_id, args.timepoint, acquisition, update)
+        rows = score_case(args.image, args.segmentation, args.locations, args.kvp, signature, args.patient_id,
+                          args.timepoint, update)
     finally:
         bar.close()
     write_csv(args.out, rows, lesion_columns(signature.feature_keys))
@@ -174,7 +189,7 @@ def _plugin_modules():
     """Subcommands that live in their own modules (each has ``register(subparsers)``)."""
     import importlib
 
-    names = ["CD8RScoreLib.cohort_file", "CD8RScoreCohortLib.cli_commands"]
+    names = ["CD8RScoreLib.cohort_file", "CD8RScoreLib.batch", "CD8RScoreCohortLib.cli_commands"]
     modules = []
     for name in names:
         try:

@@ -88,14 +88,6 @@ def longest_axial_diameter_mm(mask: sitk.Image) -> float:
     return float(shape.RadiomicsShape(image, mask, label=1).getMaximum2DDiameterSliceFeatureValue())
 
 
-def _discretisation(signature: Signature):
-    from .features import Discretisation
-
-    d = signature.preprocessing.discretisation
-    return Discretisation(lower_bound=d.lower_bound_hu, bin_width=d.bin_width_hu, n_bins=d.n_bins,
-                          out_of_range=d.out_of_range)
-
-
 def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signature, kvp: KvpInfo,
                      scan_warnings: Sequence[str]) -> dict:
     """The lesion-table row of one lesion (DESIGN §5 columns; patient_id/timepoint filled by the caller)."""
@@ -132,7 +124,7 @@ def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signatur
         return finish(f"ring has {row['ring_voxels']} voxels at {pre.spacing_mm[0]:g} mm; the signature needs "
                       f"at least {pre.min_ring_voxels}")
 
-    discretisation = _discretisation(signature)
+    discretisation = pre.discretisation
     normalised: dict[str, float] = {}
     for voi_name, voi_mask in (("core", vois.core), ("ring", vois.ring)):
         wanted = [f for f in signature.features if f.voi == voi_name]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import InputError
+from .features import FEATURES, Discretisation
 from .locations import SIGNATURE_CATEGORIES
 
 STATUSES = ("published", "demonstration", "custom")
@@ -59,20 +60,6 @@ class SignatureFeature:
     def normalise(self, value: float) -> float:
         """(x - min) / (max - min), as learnt on the training set (not clipped)."""
         return (value - self.minimum) / (self.maximum - self.minimum)
-
-
-@dataclass(frozen=True)
-class Discretisation:
-    """Absolute discretisation of HU: grey level i = floor((HU - lower_bound_hu) / bin_width_hu) + 1 in 1..n_bins."""
-
-    lower_bound_hu: float
-    bin_width_hu: float
-    n_bins: int
-    out_of_range: str  # "clip": to the end bins; "exclude": voxels removed from the VOI
-
-    @property
-    def upper_bound_hu(self) -> float:
-        return self.lower_bound_hu + self.n_bins * self.bin_width_hu
 
 
 @dataclass(frozen=True)
@@ -172,8 +159,6 @@ class _Reader:
 
 def parse_signature(data: Mapping, path: str = "<signature>") -> Signature:
     """Validate a signature document and build a :class:`Signature`; InputError names the first bad field."""
-    from .features import FEATURES  # the feature catalogue; imported here to keep signature.py light
-
     r = _Reader(path)
     name = r.get(data, "name", "", str)
     status = r.get(data, "status", "", str)
@@ -195,14 +180,14 @@ def parse_signature(data: Mapping, path: str = "<signature>") -> Signature:
     inner = r.get(ring, "inner_mm", "preprocessing.ring", float)
     disc = r.get(pre, "discretisation", "preprocessing", dict)
     discretisation = Discretisation(
-        lower_bound_hu=r.get(disc, "lower_bound_hu", "preprocessing.discretisation", float),
-        bin_width_hu=r.get(disc, "bin_width_hu", "preprocessing.discretisation", float),
+        lower_bound=r.get(disc, "lower_bound_hu", "preprocessing.discretisation", float),
+        bin_width=r.get(disc, "bin_width_hu", "preprocessing.discretisation", float),
         n_bins=r.get(disc, "n_bins", "preprocessing.discretisation", int),
         out_of_range=r.get(disc, "out_of_range", "preprocessing.discretisation", str),
     )
     if discretisation.out_of_range not in ("clip", "exclude"):
         raise r.fail("preprocessing.discretisation.out_of_range", "must be 'clip' or 'exclude'")
-    if discretisation.bin_width_hu <= 0 or discretisation.n_bins < 2:
+    if discretisation.bin_width <= 0 or discretisation.n_bins < 2:
         raise r.fail("preprocessing.discretisation", "bin_width_hu must be > 0 and n_bins >= 2")
     min_vox = r.get(pre, "min_voxels", "preprocessing", dict)
     preprocessing = Preprocessing(
