@@ -1,0 +1,36 @@
+"""``cd8rscore demo`` runs offline from a fresh clone and writes the lesion, patient, response and cohort tables."""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+
+def read(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_demo_writes_every_table_labelled_with_the_demonstration_signature(tmp_path):
+    out = tmp_path / "demo"
+    result = subprocess.run([sys.executable, "-m", "CD8RScoreLib", "demo", "--out", str(out)],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert "DEMONSTRATION signature" in result.stderr
+    e0, e1 = read(out / "lesions_E0.csv"), read(out / "lesions_E1.csv")
+    assert len(e0) == len(e1) == 6
+    assert all(r["signature_status"] == "demonstration" for r in e0 + e1)
+    assert all(r["computable"] == "1" for r in e0)
+    patients = read(out / "patients_E0.csv")
+    assert len(patients) == 1 and patients[0]["least_infiltrated_lesion_id"]
+    responses = {r["lesion_id"]: r["response"] for r in read(out / "response.csv")}
+    # the demo's follow-up: lesion 1 grows x1.35, lesion 2 shrinks x0.6, lesion 3 disappears
+    assert responses["1"] == "progression" and responses["2"] == "response"
+    assert responses["3"] == "complete_response"
+    cohort = read(out / "cohort.csv")
+    assert sorted({r["timepoint"] for r in cohort}) == ["E0", "E1"] and len(cohort) == 12
+    for case in ("lung1", "lung2"):
+        rows = read(out / f"lesions_{case}_sample.csv")
+        assert len(rows) == 1 and rows[0]["computable"] == "1"
+    report = out / "simulated_cohort" / "analysis" / "report.html"
+    assert report.is_file() and "SIMULATED" in report.read_text().upper()
