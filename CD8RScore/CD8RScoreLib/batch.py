@@ -53,6 +53,7 @@ MANIFEST_OPTIONAL = ("locations", "kvp")
 TIMEPOINTS = ("E0", "E1")
 KVP_RANGE_KV = (40.0, 160.0)  # the tube voltages ``cd8rscore score --kvp`` accepts
 IN_FLIGHT_PER_THREAD = 2
+BOUND_REFRESH_S = 2.0  # how often the in-flight limit asks the scheduler for the worker threads (s)
 JOURNAL_FORMAT = 1
 META_NAME = "batch.json"
 LOCK_NAME = ".lock"
@@ -394,9 +395,15 @@ def execute(client: "Client", cases: Sequence[Case], task: Callable, task_args: 
     queue = iter(cases)
     submitted: dict = {}
     completed = as_completed()
+    cached = {"limit": 1, "asked_at": -math.inf}
 
     def bound() -> int:
-        return max(1, IN_FLIGHT_PER_THREAD * sum(client.nthreads().values()))
+        """In-flight limit from the cluster's worker threads, asked again every BOUND_REFRESH_S (workers may join)."""
+        now = time.monotonic()
+        if now - cached["asked_at"] >= BOUND_REFRESH_S:
+            cached["limit"] = max(1, IN_FLIGHT_PER_THREAD * sum(client.nthreads().values()))
+            cached["asked_at"] = now
+        return cached["limit"]
 
     def submit_more() -> None:
         limit = bound()
