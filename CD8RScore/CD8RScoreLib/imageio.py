@@ -5,7 +5,9 @@ lesion) or a Slicer ``.seg.nrrd`` (one segment per lesion; segments may share a 
 """
 from __future__ import annotations
 
+import locale
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +44,17 @@ class SegmentMask:
     tags: dict = field(default_factory=dict)
 
 
+@contextmanager
+def keep_locale():
+    """Restore the process locale after GDCM (DICOM I/O), which sets LC_ALL to "C" and so would turn Python's
+    default text encoding into ASCII for the rest of the process."""
+    saved = locale.setlocale(locale.LC_ALL)
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_ALL, saved)
+
+
 def read_image(path: "str | Path") -> tuple[sitk.Image, AcquisitionInfo]:
     """Read a CT (file or DICOM series folder) as float32 HU with what is known of its acquisition."""
     path = Path(path)
@@ -49,39 +62,48 @@ def read_image(path: "str | Path") -> tuple[sitk.Image, AcquisitionInfo]:
         raise InputError("image not found; give an NRRD/NIfTI/MHA file or a DICOM series folder", path, "--image")
     info = AcquisitionInfo()
     if path.is_dir():
-        reader = sitk.ImageSeriesReader()
-        series = reader.GetGDCMSeriesIDs(str(path))
-        if not series:
-            raise InputError("no DICOM series in this folder", path, "--image")
-        if len(series) > 1:
-            raise InputError(f"{len(series)} DICOM series in this folder; give the folder of one series", path,
-                             "--image")
-        files = reader.GetGDCMSeriesFileNames(str(path), series[0])
-        reader.SetFileNames(files)
-        reader.MetaDataDictionaryArrayUpdateOn()
-        reader.LoadPrivateTagsOff()
-        try:
-            image = reader.Execute()
-        except RuntimeError as exc:
-            raise InputError(f"cannot read the DICOM series: {_first_line(exc)}", path, "--image") from None
+        with keep_locale():
+            return _read_dicom_series(path, info)
+    try:
+        image = sitk.ReadImage(str(path))
+    except RuntimeError as exc:
+        raise InputError(f"cannot read the image: {_first_line(exc)}", path, "--image") from None
+    return _checked_ct(image, info, path)
 
-        def tag(key: str) -> "str | None":
-            if reader.HasMetaDataKey(0, key):
-                value = reader.GetMetaData(0, key).strip()
-                return value or None
-            return None
 
-        info.modality = tag(DICOM_TAGS["modality"])
-        info.kernel = tag(DICOM_TAGS["kernel"])
-        info.patient_id = tag(DICOM_TAGS["patient_id"])
-        info.kvp = _to_float(tag(DICOM_TAGS["kvp"]))
-        info.slice_thickness_mm = _to_float(tag(DICOM_TAGS["slice_thickness"]))
-    else:
-        try:
-            image = sitk.ReadImage(str(path))
-        except RuntimeError as exc:
-            raise InputError(f"cannot read the image: {_first_line(exc)}", path, "--image") from None
-        info.slice_thickness_mm = None
+def _read_dicom_series(path: Path, info: AcquisitionInfo) -> tuple[sitk.Image, AcquisitionInfo]:
+    """One DICOM series folder, with kVp (0018,0060), modality, slice thickness, kernel and patient id."""
+    reader = sitk.ImageSeriesReader()
+    series = reader.GetGDCMSeriesIDs(str(path))
+    if not series:
+        raise InputError("no DICOM series in this folder", path, "--image")
+    if len(series) > 1:
+        raise InputError(f"{len(series)} DICOM series in this folder; give the folder of one series", path,
+                         "--image")
+    files = reader.GetGDCMSeriesFileNames(str(path), series[0])
+    reader.SetFileNames(files)
+    reader.MetaDataDictionaryArrayUpdateOn()
+    reader.LoadPrivateTagsOff()
+    try:
+        image = reader.Execute()
+    except RuntimeError as exc:
+        raise InputError(f"cannot read the DICOM series: {_first_line(exc)}", path, "--image") from None
+
+    def tag(key: str) -> "str | None":
+        if reader.HasMetaDataKey(0, key):
+            value = reader.GetMetaData(0, key).strip()
+            return value or None
+        return None
+
+    info.modality = tag(DICOM_TAGS["modality"])
+    info.kernel = tag(DICOM_TAGS["kernel"])
+    info.patient_id = tag(DICOM_TAGS["patient_id"])
+    info.kvp = _to_float(tag(DICOM_TAGS["kvp"]))
+    info.slice_thickness_mm = _to_float(tag(DICOM_TAGS["slice_thickness"]))
+    return _checked_ct(image, info, path)
+
+
+def _checked_ct(image: sitk.Image, info: AcquisitionInfo, path: Path) -> tuple[sitk.Image, AcquisitionInfo]:
     if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
         raise InputError(f"expected a 3D scalar CT, got {image.GetDimension()}D with "
                          f"{image.GetNumberOfComponentsPerPixel()} component(s)", path, "--image")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import locale
 import math
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 import SimpleITK as sitk
 
 from CD8RScoreLib.cli import main
+from CD8RScoreLib.imageio import keep_locale
 from CD8RScoreLib.lesion_table import HEAD_COLUMNS, TAIL_COLUMNS
 from CD8RScoreLib.signature import default_signature_path, load_signature
 
@@ -82,6 +84,11 @@ def test_absent_and_tiny_lesions_stay_in_the_table_with_their_reason(tmp_path):
 
 def write_dicom_series(image: sitk.Image, folder: Path, kvp: str) -> None:
     """A CT series with the tags the scoring reads (kVp 0018,0060; modality; slice thickness; kernel)."""
+    with keep_locale():  # GDCM sets the C locale
+        _write_dicom_series(image, folder, kvp)
+
+
+def _write_dicom_series(image: sitk.Image, folder: Path, kvp: str) -> None:
     folder.mkdir()
     image = sitk.Cast(image, sitk.sitkInt16)
     writer = sitk.ImageFileWriter()
@@ -111,7 +118,9 @@ def test_dicom_series_gives_kvp_from_tag_and_patient_id(tmp_path):
     seg = tmp_path / "labels.nrrd"
     sitk.WriteImage(patient.labels, str(seg))
     out = tmp_path / "lesions.csv"
+    encoding = locale.getpreferredencoding(False)
     assert main(["score", "--image", tmp_path / "dicom", "--segmentation", seg, "--out", out]) == 0
+    assert locale.getpreferredencoding(False) == encoding  # GDCM's C locale does not leak into the process
     _, rows = read_rows(out)
     assert rows[0]["kvp"] == "100" and rows[0]["kvp_source"] == "dicom"
     assert rows[0]["patient_id"] == "DICOMPAT"
