@@ -34,6 +34,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -116,8 +117,11 @@ class BatchSummary:
         return self.lesions_run / self.seconds if self.seconds > 0 else float("nan")
 
 
-class BatchInterrupted(Exception):
-    """A signal (SIGTERM, SIGINT) stopped the batch; finished cases are in the journal."""
+class BatchInterrupted(BaseException):
+    """A signal (SIGTERM, SIGINT) stopped the batch; finished cases are in the journal.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` on the way takes it for a failed case.
+    """
 
     def __init__(self, signum: int):
         self.signum = signum
@@ -369,7 +373,7 @@ def open_client(workers: "int | None" = None, scheduler: "str | None" = None) ->
         return
     n_workers = workers or default_workers()
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR,
+                           silence_logs=logging.ERROR, preload=[__name__],  # runs dask_setup in each worker
                            env={"ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": "1"})  # one core per worker
     try:
         client = Client(cluster)
@@ -379,6 +383,13 @@ def open_client(workers: "int | None" = None, scheduler: "str | None" = None) ->
             client.close()
     finally:
         cluster.close()
+
+
+def dask_setup(worker) -> None:
+    """Preload of the local cluster's workers: they ignore Ctrl-C (SIGINT reaches the whole terminal process
+    group); the batch process alone answers it, by shutting the cluster down."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def execute(client: "Client", cases: Sequence[Case], task: Callable, task_args: tuple,

@@ -359,9 +359,63 @@ def test_execute_keeps_at_most_two_cases_per_worker_thread_in_flight(tmp_path):
         assert max(in_flight) <= 2  # one worker, one thread: 2 in flight at most
         execute(client, cases[:3], int, (), lambda case, outcome: lost.append(outcome),
                 lambda case, exc: f"{case.label}: {type(exc).__name__}")  # int(Case) raises TypeError
-    assert sorted(lost) == ["P0/E0: TypeError", "P1/E0: TypeError", "P2/E0: TypeError"]
+        assert sorted(lost) == ["P0/E0: TypeError", "P1/E0: TypeError", "P2/E0: TypeError"]
+
+        # an interrupt during the batch: it reaches the caller (not taken for a failed case), the rest is cancelled
+        seen: list[str] = []
+
+        def interrupted(case: Case, outcome) -> None:
+            seen.append(outcome)
+            if len(seen) == 3:
+                raise BatchInterrupted(signal.SIGTERM)
+
+        with pytest.raises(BatchInterrupted, match="interrupted by SIGTERM"):
+            execute(client, cases, repr, (), interrupted, lambda case, exc: pytest.fail(f"{case.label}: {exc}"))
+        assert len(seen) == 3
+        deadline = time.monotonic() + 10
+        while client.futures and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not client.futures  # nothing left submitted
 
 
-def test_interrupt_exception_names_the_signal():
-    assert str(BatchInterrupted(signal.SIGTERM)) == "interrupted by SIGTERM"
+def test_an_interrupt_is_not_an_exception_a_case_handler_could_swallow():
+    assert not issubclass(BatchInterrupted, Exception)
+    assert str(BatchInterrupted(signal.SIGINT)) == "interrupted by SIGINT"
     assert os.path.basename(str(journal_folder(Path("/x/lesions.csv")))) == "lesions.csv.journal"
+
+
+def test_scheduler_option_sends_the_cases_to_a_running_cluster(cohort, reference, tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      scheduler_port=0, host="127.0.0.1") as cluster:
+        out = tmp_path / "lesions.csv"
+        result = run_batch_cli("--manifest", cohort["manifest"], "--out", out, "--scheduler",
+                               cluster.scheduler_address)
+        assert result.returncode == 0, result.stderr
+        assert out.read_bytes() == reference.read_bytes()
+        assert len(cluster.scheduler.workers) == 1  # the cluster outlives the batch: only the client closed
+
+
+def test_unreachable_scheduler_exits_2(tmp_path, capsys, monkeypatch):
+    import CD8RScoreLib.batch as batch
+
+    monkeypatch.setattr(batch, "SCHEDULER_TIMEOUT_S", 1)
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("patient_id,timepoint,image,segmentation\nP1,E0,a.nrrd,a_seg.nrrd\n")
+    assert main(["batch", "--manifest", manifest, "--out", tmp_path / "out.csv", "--scheduler",
+                 "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert "--scheduler: cannot reach the dask scheduler" in err and len(err.strip().splitlines()) == 1
+
+
+def test_progress_bar_counts_cases_and_lesions_per_second(cohort, reference, tmp_path, capsys):
+    from CD8RScoreLib.batch import run_batch
+
+    summary = run_batch(cohort["manifest"], tmp_path / "lesions.csv", load_signature(), workers=1,
+                        show_progress=True)
+    err = capsys.readouterr().err
+    last = err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "6/6" in last and "15 lesions" in last and "lesions/s" in last, last
+    assert summary.cases == 6 and summary.lesions == 15 and summary.computable == 14 and not summary.failed
+    assert (tmp_path / "lesions.csv").read_bytes() == reference.read_bytes()
