@@ -20,7 +20,12 @@ names the signature the records were computed with; ``--resume`` refuses a diffe
 holds a digest of the case's inputs (patient, timepoint, image, segmentation, locations, kVp), so a case whose
 manifest row changed is scored again. Failed cases are recorded as ``*.failed.csv`` and scored again on
 ``--resume`` (a corrupt file is usually replaced before a rerun); cases recorded as scored are skipped.
-A run without ``--resume`` starts a new journal.
+A run without ``--resume`` starts a new journal; the journal is kept after the table is written. A case that
+kills its worker (a crash, memory) is retried by dask on another worker, then recorded as failed.
+
+Interrupts. SIGTERM or SIGINT stops the batch between two records: the cases still submitted are cancelled, the
+cluster is shut down, the table is not written, and the exit code is 128 + the signal number. The local
+workers ignore SIGINT (Ctrl-C reaches the whole process group), so the batch process alone answers it.
 """
 from __future__ import annotations
 
