@@ -105,7 +105,8 @@ def test_hr_table_holds_every_hazard_ratio_of_results_json(cohort):
                               ("n_high", entry["n_high"]), ("n_low", entry["n_low"]),
                               ("median_high", entry["median_high"])):
             assert same(row[column], number(value)), (row["endpoint"], row["metric"], row["set"], column)
-    ref_os = next(r for r in table if r["endpoint"] == "os" and r["metric"] == "min" and r["cutoff_kind"] == "reference")
+    ref_os = next(r for r in table
+                  if r["endpoint"] == "os" and r["metric"] == "min" and r["cutoff_kind"] == "reference")
     assert ref_os["ci_low"] < ref_os["hr"] < ref_os["ci_high"]
 
 
@@ -165,7 +166,8 @@ def test_km_series_are_product_limit_step_functions(cohort):
             assert np.all(np.diff(x)[np.diff(y) == 0] >= 0)
     for endpoint in ("os", "pfs"):
         ref = results["patient_level"][endpoint]["min_reference_cutoff"]
-        groups = {s.GetAttribute("CD8RScoreCohort.Group"): s for s in views.series[f"km_{endpoint}_min_reference_cutoff"]
+        groups = {s.GetAttribute("CD8RScoreCohort.Group"): s
+                  for s in views.series[f"km_{endpoint}_min_reference_cutoff"]
                   if s.GetAttribute(VIEW_ATTRIBUTE) == "series_km"}
         assert set(groups) == {"high", "low"}
         for group, mask in (("high", eligible["score_min"] >= cutoff), ("low", eligible["score_min"] < cutoff)):

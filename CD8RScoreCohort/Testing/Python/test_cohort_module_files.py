@@ -1,0 +1,133 @@
+"""The Slicer module's files agree with each other without the Slicer application: every parameter of the
+parameter node has a widget of a matching kind in the .ui (connectGui binds them by SlicerParameterName), every
+widget the module uses exists, the CMake lists name every file of the package, defaults equal the library's."""
+import ast
+import re
+import struct
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from CD8RScoreCohortLib import analysis
+
+MODULE_DIR = Path(__file__).resolve().parents[2]
+MODULE_PY = MODULE_DIR / "CD8RScoreCohort.py"
+UI = MODULE_DIR / "Resources" / "UI" / "CD8RScoreCohort.ui"
+WIDGET_FOR_TYPE = {  # parameter annotation -> widget class its slicer.parameterNodeWrapper connector accepts
+    "Path": {"ctkPathLineEdit", "ctkDirectoryButton"},
+    "int": {"QSpinBox", "QSlider"},
+    "float": {"ctkDoubleSpinBox", "QDoubleSpinBox", "ctkSliderWidget"},
+    "bool": {"QCheckBox", "ctkCheckBox"},
+    "str": {"QLabel", "QLineEdit"},
+    "vtkMRMLPlotChartNode": {"qMRMLNodeComboBox"},
+    "vtkMRMLTableNode": {"qMRMLNodeComboBox"},
+}
+
+
+@pytest.fixture(scope="module")
+def module_tree() -> ast.Module:
+    return ast.parse(MODULE_PY.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def ui_widgets() -> dict:
+    """Widget name -> (class, SlicerParameterName or None)."""
+    out = {}
+    for widget in ET.parse(UI).iter("widget"):
+        parameter = next((p.find("string").text for p in widget.findall("property")
+                          if p.get("name") == "SlicerParameterName"), None)
+        out[widget.get("name")] = (widget.get("class"), parameter)
+    return out
+
+
+def parameter_annotations(tree: ast.Module) -> dict[str, str]:
+    """Parameter name -> base type name, from the @parameterNodeWrapper class."""
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "CD8RScoreCohortParameterNode")
+    assert any(getattr(d, "id", None) == "parameterNodeWrapper" for d in cls.decorator_list)
+    out = {}
+    for item in cls.body:
+        if isinstance(item, ast.AnnAssign):
+            annotation = item.annotation
+            if isinstance(annotation, ast.Subscript):  # Annotated[int, WithinRange(...)]
+                annotation = annotation.slice.elts[0]
+            out[item.target.id] = ast.unparse(annotation)
+    return out
+
+
+def test_every_parameter_has_one_widget_of_a_matching_kind(module_tree, ui_widgets):
+    params = parameter_annotations(module_tree)
+    assert {"lesionsPath", "clinicalPath", "outputFolder", "seed", "referenceCutoff", "minVolumeMl"} <= set(params)
+    bound = {}
+    for name, (cls, parameter) in ui_widgets.items():
+        if parameter:
+            assert parameter not in bound, f"two widgets bound to {parameter}"
+            bound[parameter] = cls
+    assert set(bound) == set(params)
+    for parameter, type_name in params.items():
+        assert bound[parameter] in WIDGET_FOR_TYPE[type_name], (parameter, type_name, bound[parameter])
+
+
+def test_every_widget_the_module_uses_is_in_the_ui(ui_widgets):
+    used = set(re.findall(r"self\.ui\.(\w+)", MODULE_PY.read_text(encoding="utf-8")))
+    assert used and used <= set(ui_widgets), used - set(ui_widgets)
+    assert {"runButton", "openReportButton", "bannerLabel"} <= used
+
+
+def test_node_selectors_get_the_scene(ui_widgets):
+    root = ET.parse(UI).getroot()
+    receivers = {c.findtext("receiver") for c in root.iter("connection")
+                 if c.findtext("signal") == "mrmlSceneChanged(vtkMRMLScene*)"}
+    selectors = {name for name, (cls, _) in ui_widgets.items() if cls == "qMRMLNodeComboBox"}
+    assert selectors and receivers == selectors
+
+
+def test_defaults_are_the_librarys(module_tree, ui_widgets):
+    constants = {t.id: ast.literal_eval(n.value) for n in module_tree.body if isinstance(n, ast.Assign)
+                 for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, ast.Constant)}
+    assert constants["DEFAULT_SEED"] == analysis.DEFAULT_SEED
+    assert constants["DEFAULT_MIN_VOLUME_ML"] == analysis.DEFAULT_MIN_VOLUME_ML
+    root = ET.parse(UI).getroot()
+    values = {w.get("name"): w.find("property[@name='value']/*") for w in root.iter("widget")}
+    assert int(values["seedSpinBox"].text) == analysis.DEFAULT_SEED
+    assert float(values["minVolumeSpinBox"].text) == analysis.DEFAULT_MIN_VOLUME_ML
+
+
+def test_module_metadata_carries_the_notice_and_the_citation(module_tree):
+    source = MODULE_PY.read_text(encoding="utf-8")
+    assert 'self.parent.title = _("CD8RScore Cohort")' in source
+    assert "For research use only, not for clinical decisions." in source
+    assert "J Immunother Cancer 2022;10:e004867" in source
+    classes = {n.name for n in module_tree.body if isinstance(n, ast.ClassDef)}
+    assert {"CD8RScoreCohort", "CD8RScoreCohortParameterNode", "CD8RScoreCohortWidget", "CD8RScoreCohortLogic",
+            "CD8RScoreCohortTest"} <= classes
+
+
+def cmake_list(text: str, variable: str) -> list[str]:
+    body = re.search(rf"set\({variable}\s+(.*?)\)", text, re.S).group(1)
+    return [w.replace("${MODULE_NAME}", "CD8RScoreCohort") for w in body.split()]
+
+
+def test_cmake_lists_every_file_of_the_module():
+    text = (MODULE_DIR / "CMakeLists.txt").read_text(encoding="utf-8")
+    scripts = cmake_list(text, "MODULE_PYTHON_SCRIPTS")
+    package = sorted(p.relative_to(MODULE_DIR).as_posix() for p in (MODULE_DIR / "CD8RScoreCohortLib").glob("*.py"))
+    assert sorted(scripts) == sorted(["CD8RScoreCohort.py", *package])
+    for resource in cmake_list(text, "MODULE_PYTHON_RESOURCES"):
+        assert (MODULE_DIR / resource).is_file(), resource
+    assert "slicer_add_python_unittest(SCRIPT ${MODULE_NAME}.py)" in text
+
+
+def test_icon_is_a_128_pixel_png():
+    data = (MODULE_DIR / "Resources" / "Icons" / "CD8RScoreCohort.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (128, 128)
+
+
+def test_requirements_are_dependencies_of_the_package():
+    pyproject = (MODULE_DIR.parent / "pyproject.toml").read_text(encoding="utf-8")
+    lines = (MODULE_DIR / "Resources" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    requirements = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert requirements
+    for requirement in requirements:
+        assert f'"{requirement}"' in pyproject, requirement
