@@ -190,14 +190,7 @@ def _plugin_modules():
     import importlib
 
     names = ["CD8RScoreLib.cohort_file", "CD8RScoreLib.batch", "CD8RScoreCohortLib.cli_commands"]
-    modules = []
-    for name in names:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return modules
+    return [importlib.import_module(name) for name in names]
 
 
 def main(argv: "Sequence[object] | None" = None) -> int:
