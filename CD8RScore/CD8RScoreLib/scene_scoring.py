@@ -1,0 +1,125 @@
+"""Scoring a patient in the viewer: what the module's Logic runs, in one place, testable on a bare MRML scene.
+
+Baseline (E0) CT and segmentation -> lesion rows (scoring.score_lesions) -> lesion table node, patient summary
+table node, risk colours and legend, tags on the segments. With a follow-up (E1) CT and segmentation, lesions are
+matched by segment name and the E0 table gains the diameter change and the lesion response (RECIST 1.1
+thresholds, response.lesion_response). The scene goes through the MRML adapter (``mrml``); nothing here imports
+slicer or qt. For research use only, not for clinical decisions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from . import mrml
+from .errors import InputError
+from .lesion_table import format_value, lesion_columns
+from .patient import DEFAULT_MIN_VOLUME_ML, PATIENT_COLUMNS, patient_summary
+from .response import lesion_response
+from .scoring import KvpInfo, score_lesions
+from .signature import Signature
+
+RESPONSE_TABLE_COLUMNS = ("diameter_change_pct", "response")
+"""Columns the E0 lesion table gains from a follow-up."""
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class SceneResult:
+    """Rows and nodes of one scoring run. Rows hold numbers (score, volume_ml, ...) as the lesion CSV does."""
+
+    patient_id: str
+    signature: Signature
+    rows_e0: list[dict]
+    summary: dict
+    lesion_table: object
+    patient_table: object
+    scale: "mrml.RiskScale | None"
+    legend: object
+    rows_e1: list[dict] = field(default_factory=list)
+    response_rows: list[dict] = field(default_factory=list)
+    followup_table: object = None
+
+    @property
+    def candidate(self) -> "str | None":
+        """Segment name of the least-infiltrated lesion (lowest score among those considered), if any."""
+        return self.summary.get("least_infiltrated_segment_name")
+
+
+def _staged(progress: "Progress | None", offset: int, total: int, stage: str) -> "Progress | None":
+    """A progress callback for one stage of several: counts continue from ``offset`` out of ``total``."""
+    if progress is None:
+        return None
+    return lambda done, _n, name: progress(offset + done, total, f"{stage}: {name}" if name else stage)
+
+
+def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Signature, patient_id: str,
+                           kvp: KvpInfo, min_volume_ml: float = DEFAULT_MIN_VOLUME_ML,
+                           followup_volume_node=None, followup_segmentation_node=None,
+                           followup_kvp: "KvpInfo | None" = None,
+                           progress: "Progress | None" = None,
+                           should_cancel: "Callable[[], bool] | None" = None,
+                           previous: "Optional[SceneResult]" = None) -> SceneResult:
+    """Score every lesion of the baseline (and follow-up) and put the results into the scene.
+
+    ``previous``: the result of an earlier run, whose table nodes are reused (updated in place).
+    Raises scoring.ScoringCancelled if ``should_cancel()`` becomes true; the scene is then left unchanged.
+    """
+    if not patient_id.strip():
+        raise InputError("empty patient ID; type the patient's identifier", None, "patient ID")
+    image = mrml.volume_to_image(volume_node)
+    lesions = mrml.lesion_inputs(segmentation_node, volume_node)
+    followup = followup_volume_node is not None and followup_segmentation_node is not None
+    if followup:
+        image_e1 = mrml.volume_to_image(followup_volume_node)
+        lesions_e1 = mrml.lesion_inputs(followup_segmentation_node, followup_volume_node)
+        # the follow-up lesion keeps the baseline's site when its segment has none of its own
+        sites = {lesion.lesion_id: (lesion.location, lesion.location_given) for lesion in lesions}
+        for lesion in lesions_e1:
+            if not lesion.location_given and lesion.lesion_id in sites:
+                lesion.location, lesion.location_given = sites[lesion.lesion_id]
+    total = len(lesions) + (len(lesions_e1) if followup else 0)
+    rows_e0 = score_lesions(image, lesions, signature, kvp, patient_id, "E0",
+                            progress=_staged(progress, 0, total, "baseline"), should_cancel=should_cancel)
+    rows_e1: list[dict] = []
+    if followup:
+        del image
+        rows_e1 = score_lesions(image_e1, lesions_e1, signature, followup_kvp or kvp, patient_id, "E1",
+                                progress=_staged(progress, len(lesions), total, "follow-up"),
+                                should_cancel=should_cancel)
+    summary = patient_summary(rows_e0, min_volume_ml)
+
+    columns = lesion_columns(signature.feature_keys)
+    response_rows: list[dict] = []
+    table_rows = rows_e0
+    if followup:
+        response_rows = lesion_response(rows_e0, rows_e1)
+        by_lesion = {r["lesion_id"]: r for r in response_rows}
+        table_rows = [dict(row, **{c: by_lesion.get(row["lesion_id"], {}).get(c) for c in RESPONSE_TABLE_COLUMNS})
+                      for row in rows_e0]
+        columns = columns + list(RESPONSE_TABLE_COLUMNS)
+
+    lesion_table = mrml.rows_to_table_node(scene, table_rows, columns, f"{patient_id} CD8RScore lesions E0",
+                                           signature, previous.lesion_table if previous else None)
+    patient_table = mrml.rows_to_table_node(scene, [summary], PATIENT_COLUMNS, f"{patient_id} CD8RScore patient",
+                                            signature, previous.patient_table if previous else None)
+    followup_table = None
+    if followup:
+        followup_table = mrml.rows_to_table_node(scene, rows_e1, lesion_columns(signature.feature_keys),
+                                                 f"{patient_id} CD8RScore lesions E1", signature,
+                                                 previous.followup_table if previous else None)
+        mrml.colour_segments_by_score(scene, followup_segmentation_node, rows_e1, signature)
+        mrml.write_score_tags(followup_segmentation_node, rows_e1)
+    scale, legend = mrml.colour_segments_by_score(scene, segmentation_node, rows_e0, signature)
+    mrml.write_score_tags(segmentation_node, rows_e0)
+    return SceneResult(patient_id=patient_id, signature=signature, rows_e0=rows_e0, summary=summary,
+                       lesion_table=lesion_table, patient_table=patient_table, scale=scale, legend=legend,
+                       rows_e1=rows_e1, response_rows=response_rows, followup_table=followup_table)
+
+
+def cohort_export_rows(result: SceneResult) -> tuple[list[str], list[dict]]:
+    """The lesion-table rows (E0, then E1) of a result as CSV strings, for cohort_file.add_rows."""
+    columns = lesion_columns(result.signature.feature_keys)
+    rows = [{c: format_value(row.get(c)) for c in columns} for row in result.rows_e0 + result.rows_e1]
+    return columns, rows
