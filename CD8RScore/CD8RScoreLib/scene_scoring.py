@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 from . import mrml
 from .errors import InputError
-from .lesion_table import format_value, lesion_columns
+from .lesion_table import lesion_columns
 from .patient import DEFAULT_MIN_VOLUME_ML, PATIENT_COLUMNS, patient_summary
 from .response import lesion_response
 from .scoring import KvpInfo, score_lesions
@@ -118,8 +118,15 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
                        rows_e1=rows_e1, response_rows=response_rows, followup_table=followup_table)
 
 
-def cohort_export_rows(result: SceneResult) -> tuple[list[str], list[dict]]:
-    """The lesion-table rows (E0, then E1) of a result as CSV strings, for cohort_file.add_rows."""
-    columns = lesion_columns(result.signature.feature_keys)
-    rows = [{c: format_value(row.get(c)) for c in columns} for row in result.rows_e0 + result.rows_e1]
-    return columns, rows
+def cohort_export_rows(lesion_table, followup_table=None) -> tuple[list[str], list[dict]]:
+    """The lesion rows of the E0 (and E1) table nodes as CSV strings, for cohort_file.add_rows.
+
+    Read from the table nodes, so a scene saved and loaded again exports the same rows. The columns the E0 table
+    gained from the follow-up (diameter change, response) are left out: the cohort analysis derives them.
+    """
+    columns, rows = mrml.table_node_rows(lesion_table)
+    if followup_table is not None:
+        _, rows_e1 = mrml.table_node_rows(followup_table)
+        rows = rows + rows_e1
+    columns = [c for c in columns if c not in RESPONSE_TABLE_COLUMNS]
+    return columns, [{c: row.get(c, "") for c in columns} for row in rows]

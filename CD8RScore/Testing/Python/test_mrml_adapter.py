@@ -196,7 +196,7 @@ def test_follow_up_matches_segments_by_name_and_classifies_response(tmp_path):
     assert result.lesion_table.GetColumnUnitLabel("diameter_change_pct") == "%"
     assert result.followup_table.GetNumberOfRows() == 3
     # the cohort export holds E0 and E1 rows in the lesion-table columns
-    columns, export = cohort_export_rows(result)
+    columns, export = cohort_export_rows(result.lesion_table, result.followup_table)
     assert columns == lesion_columns(SIGNATURE.feature_keys)
     assert [r["timepoint"] for r in export] == ["E0"] * 3 + ["E1"] * 3
     added = add_rows(tmp_path / "cohort.csv", columns, export)

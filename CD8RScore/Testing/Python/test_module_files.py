@@ -1,0 +1,162 @@
+"""The CD8RScore module's files agree with each other and with the core, without the Slicer application: every
+parameter of the parameter node has a widget of a matching kind in the .ui, every widget the module uses exists,
+the CMake lists name every file, defaults equal the library's, and the core keeps its import rules (no qt or ctk
+anywhere, ``slicer`` only in the MRML adapter)."""
+import ast
+import re
+import struct
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from CD8RScoreLib import patient
+
+MODULE_DIR = Path(__file__).resolve().parents[2]
+MODULE_PY = MODULE_DIR / "CD8RScore.py"
+UI = MODULE_DIR / "Resources" / "UI" / "CD8RScore.ui"
+LIB = MODULE_DIR / "CD8RScoreLib"
+WIDGET_FOR_TYPE = {  # parameter annotation -> widget classes slicer.parameterNodeWrapper can bind it to
+    "Path": {"ctkPathLineEdit", "ctkDirectoryButton"},
+    "float": {"ctkDoubleSpinBox", "QDoubleSpinBox", "ctkSliderWidget"},
+    "str": {"QLabel", "QLineEdit"},
+    "vtkMRMLScalarVolumeNode": {"qMRMLNodeComboBox"},
+    "vtkMRMLSegmentationNode": {"qMRMLNodeComboBox"},
+    "vtkMRMLTableNode": {"qMRMLNodeComboBox"},
+}
+
+
+@pytest.fixture(scope="module")
+def module_tree() -> ast.Module:
+    return ast.parse(MODULE_PY.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def ui_widgets() -> dict:
+    """Widget name -> (class, SlicerParameterName or None, nodeTypes)."""
+    out = {}
+    for widget in ET.parse(UI).iter("widget"):
+        parameter = next((p.find("string").text for p in widget.findall("property")
+                          if p.get("name") == "SlicerParameterName"), None)
+        types = [s.text for p in widget.findall("property") if p.get("name") == "nodeTypes" for s in p.iter("string")]
+        out[widget.get("name")] = (widget.get("class"), parameter, types)
+    return out
+
+
+def parameter_annotations(tree: ast.Module) -> dict[str, str]:
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "CD8RScoreParameterNode")
+    assert any(getattr(d, "id", None) == "parameterNodeWrapper" for d in cls.decorator_list)
+    out = {}
+    for item in cls.body:
+        if isinstance(item, ast.AnnAssign):
+            annotation = item.annotation
+            if isinstance(annotation, ast.Subscript):  # Annotated[float, WithinRange(...)]
+                annotation = annotation.slice.elts[0]
+            out[item.target.id] = ast.unparse(annotation)
+    return out
+
+
+def test_every_parameter_has_one_widget_of_a_matching_kind(module_tree, ui_widgets):
+    params = parameter_annotations(module_tree)
+    assert {"inputVolume", "inputSegmentation", "followupVolume", "followupSegmentation", "patientId", "kvp",
+            "signaturePath", "minVolumeMl", "banner", "lesionTable", "patientTable"} <= set(params)
+    bound = {}
+    for name, (cls, parameter, types) in ui_widgets.items():
+        if parameter:
+            assert parameter not in bound, f"two widgets bound to {parameter}"
+            bound[parameter] = (cls, types)
+    assert set(bound) == set(params)
+    for parameter, type_name in params.items():
+        cls, types = bound[parameter]
+        assert cls in WIDGET_FOR_TYPE[type_name], (parameter, type_name, cls)
+        if cls == "qMRMLNodeComboBox":
+            assert types == [type_name], (parameter, types)
+
+
+def test_every_widget_the_module_uses_is_in_the_ui(ui_widgets):
+    used = set(re.findall(r"self\.ui\.(\w+)", MODULE_PY.read_text(encoding="utf-8")))
+    assert used <= set(ui_widgets), used - set(ui_widgets)
+    assert {"scoreButton", "centreCandidateButton", "addToCohortButton", "locationTableWidget", "bannerLabel",
+            "cohortPathLineEdit"} <= used
+
+
+def test_node_selectors_get_the_scene(ui_widgets):
+    root = ET.parse(UI).getroot()
+    receivers = {c.findtext("receiver") for c in root.iter("connection")
+                 if c.findtext("signal") == "mrmlSceneChanged(vtkMRMLScene*)"}
+    selectors = {name for name, (cls, _, _) in ui_widgets.items() if cls == "qMRMLNodeComboBox"}
+    assert selectors and receivers == selectors
+
+
+def test_defaults_are_the_librarys(module_tree):
+    constants = {t.id: ast.literal_eval(n.value) for n in module_tree.body if isinstance(n, ast.Assign)
+                 for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, ast.Constant)}
+    assert constants["DEFAULT_MIN_VOLUME_ML"] == patient.DEFAULT_MIN_VOLUME_ML
+    root = ET.parse(UI).getroot()
+    values = {w.get("name"): w.find("property[@name='value']/*") for w in root.iter("widget")}
+    assert float(values["minVolumeSpinBox"].text) == patient.DEFAULT_MIN_VOLUME_ML
+
+
+def test_module_metadata_carries_the_notice_and_the_classes(module_tree):
+    source = MODULE_PY.read_text(encoding="utf-8")
+    assert "For research use only, not for clinical decisions." in source
+    assert "Lancet Oncol 2018;19:1180-91" in source
+    classes = {n.name for n in module_tree.body if isinstance(n, ast.ClassDef)}
+    assert {"CD8RScore", "CD8RScoreParameterNode", "CD8RScoreWidget", "CD8RScoreLogic", "CD8RScoreTest"} <= classes
+    assert "tryWithErrorDisplay" in source and "createProgressDialog" in source and "wasCanceled" in source
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_core_never_imports_qt_and_only_the_adapter_imports_slicer():
+    for path in sorted(LIB.glob("*.py")):
+        imported = _imported_modules(path)
+        assert not imported & {"qt", "ctk", "PythonQt", "PyQt5", "PySide2", "PySide6"}, path.name
+        if path.name != "mrml.py":
+            assert "slicer" not in imported, path.name
+
+
+def cmake_list(text: str, variable: str) -> list[str]:
+    body = re.search(rf"set\({variable}\s+(.*?)\)", text, re.S).group(1)
+    return [w.replace("${MODULE_NAME}", "CD8RScore") for w in body.split()]
+
+
+def test_cmake_lists_every_file_of_the_module():
+    text = (MODULE_DIR / "CMakeLists.txt").read_text(encoding="utf-8")
+    scripts = cmake_list(text, "MODULE_PYTHON_SCRIPTS")
+    package = sorted(p.relative_to(MODULE_DIR).as_posix() for p in LIB.glob("*.py"))
+    assert sorted(scripts) == sorted(["CD8RScore.py", *package])
+    resources = cmake_list(text, "MODULE_PYTHON_RESOURCES")
+    for resource in resources:
+        assert (MODULE_DIR / resource).is_file(), resource
+    for folder in ("Signatures", "SampleData"):
+        for path in (MODULE_DIR / "Resources" / folder).iterdir():
+            assert path.relative_to(MODULE_DIR).as_posix() in resources, path
+    assert "slicer_add_python_unittest(SCRIPT ${MODULE_NAME}.py)" in text
+    top = (MODULE_DIR.parent / "CMakeLists.txt").read_text(encoding="utf-8")
+    assert "add_subdirectory(CD8RScore)" in top and "add_subdirectory(CD8RScoreCohort)" in top
+    assert 'set(EXTENSION_DEPENDS "SlicerRadiomics")' in top
+
+
+def test_icon_is_a_128_pixel_png():
+    data = (MODULE_DIR / "Resources" / "Icons" / "CD8RScore.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (128, 128)
+
+
+def test_requirements_are_dependencies_of_the_package():
+    pyproject = (MODULE_DIR.parent / "pyproject.toml").read_text(encoding="utf-8")
+    lines = (MODULE_DIR / "Resources" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    requirements = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert any(r.startswith("pyradiomics") for r in requirements)
+    for requirement in requirements:
+        assert f'"{requirement}"' in pyproject, requirement
