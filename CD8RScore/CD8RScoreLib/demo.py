@@ -74,14 +74,11 @@ def run_demo(out: Path) -> None:
              "--segmentation", SAMPLE_DIR / f"{case_name}_crop_label.nrrd", "--patient-id", case_name.upper(),
              "--out", out / f"lesions_{case_name}_sample.csv")
 
-    try:
-        from CD8RScoreCohortLib.simulate import write_simulated_cohort
-    except ModuleNotFoundError:
-        write_simulated_cohort = None
-    if write_simulated_cohort is not None:
-        sim = out / "simulated_cohort"
-        lesions_csv, clinical_csv = write_simulated_cohort(sim, seed=2022)
-        _cli("cohort", "--lesions", lesions_csv, "--clinical", clinical_csv, "--out", sim / "analysis", "--seed", "1")
-        print(f"simulated cohort report: {sim / 'analysis' / 'report.html'}", file=sys.stderr)
+    from CD8RScoreCohortLib.simulate import write_simulated_cohort
+
+    sim = out / "simulated_cohort"
+    lesions_csv, clinical_csv = write_simulated_cohort(sim, seed=2022)
+    _cli("cohort", "--lesions", lesions_csv, "--clinical", clinical_csv, "--out", sim / "analysis", "--seed", "1")
+    print(f"simulated cohort report: {sim / 'analysis' / 'report.html'}", file=sys.stderr)
     print(f"lesion tables: {out}/lesions_E0.csv, lesions_E1.csv; patient summary: patients_E0.csv; "
           f"response: response.csv; cohort: cohort.csv", file=sys.stderr)
