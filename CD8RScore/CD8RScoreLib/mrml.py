@@ -418,17 +418,21 @@ def risk_scale(scene, scores: Sequence[float], cutoff: float) -> RiskScale:
     return RiskScale(node, low, high, cutoff)
 
 
+def _segments_of_rows(segmentation_node, rows: Sequence[dict]):
+    """(row, vtkSegment) for each lesion row whose segment (named by lesion_id) is in the segmentation."""
+    segmentation = segmentation_node.GetSegmentation()
+    for row in rows:
+        segment_id = segment_id_by_name(segmentation_node, str(row["lesion_id"]))
+        if segment_id is not None:
+            yield row, segmentation.GetSegment(segment_id)
+
+
 def colour_segments_by_score(scene, segmentation_node, rows: Sequence[dict], signature: Signature):
     """Recolour each lesion's segment by its score on the risk map (grey when not computable), and show the map
     as a colour legend on the segmentation. Returns (RiskScale or None, legend display node or None)."""
     scored = [r for r in rows if r.get("computable") and r.get("score") is not None]
     scale = risk_scale(scene, [float(r["score"]) for r in scored], signature.reference_cutoff) if scored else None
-    segmentation = segmentation_node.GetSegmentation()
-    for row in rows:
-        segment_id = segment_id_by_name(segmentation_node, str(row["lesion_id"]))
-        if segment_id is None:
-            continue
-        segment = segmentation.GetSegment(segment_id)
+    for row, segment in _segments_of_rows(segmentation_node, rows):
         if scale is not None and row in scored:
             segment.SetColor(*scale.rgb(float(row["score"])))
         else:
@@ -460,12 +464,7 @@ def colour_segments_by_score(scene, segmentation_node, rows: Sequence[dict], sig
 
 def write_score_tags(segmentation_node, rows: Sequence[dict]) -> None:
     """Score, class, signature and reason on each lesion's segment as tags (saved in .seg.nrrd and the scene)."""
-    segmentation = segmentation_node.GetSegmentation()
-    for row in rows:
-        segment_id = segment_id_by_name(segmentation_node, str(row["lesion_id"]))
-        if segment_id is None:
-            continue
-        segment = segmentation.GetSegment(segment_id)
+    for row, segment in _segments_of_rows(segmentation_node, rows):
         for column, tag in SCORE_TAGS.items():
             segment.SetTag(tag, format_value(row.get(column)))
         segment.SetTag(LOCATION_TAG, str(row.get("location") or "other"))
