@@ -433,7 +433,7 @@ def colour_segments_by_score(scene, segmentation_node, rows: Sequence[dict], sig
     scored = [r for r in rows if r.get("computable") and r.get("score") is not None]
     scale = risk_scale(scene, [float(r["score"]) for r in scored], signature.reference_cutoff) if scored else None
     for row, segment in _segments_of_rows(segmentation_node, rows):
-        if scale is not None and row in scored:
+        if scale is not None and row.get("computable") and row.get("score") is not None:
             segment.SetColor(*scale.rgb(float(row["score"])))
         else:
             segment.SetColor(*NOT_COMPUTABLE_RGB)
