@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test bench setup
+.PHONY: demo test bench screenshots setup
 
 setup: $(STAMP)
 
@@ -22,3 +22,6 @@ test: setup
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
+
+screenshots: setup
+	$(PY) Screenshots/render_screenshots.py --out Screenshots
