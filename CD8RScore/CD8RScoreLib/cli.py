@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -12,6 +13,10 @@ from . import RESEARCH_USE_NOTICE, __version__
 from .errors import InputError
 
 if TYPE_CHECKING:
+    import SimpleITK as sitk
+
+    from .imageio import AcquisitionInfo
+    from .scoring import KvpInfo
     from .signature import Signature
 
 
@@ -78,15 +83,25 @@ def build_lesion_inputs(masks, sites: "dict[str, str] | None"):
     return lesions
 
 
-def score_case(image_path: "str | Path", segmentation_path: "str | Path", locations_path: "str | Path | None",
-               kvp_kv: "float | None", signature: "Signature", patient_id: "str | None" = None, timepoint: str = "E0",
-               progress: "Callable[[int, int, str], None] | None" = None) -> list[dict]:
-    """Lesion-table rows of one CT (one row per lesion, DESIGN §5): the work of ``score`` and of each batch case.
+@dataclass
+class CaseInputs:
+    """One CT read and checked: the image (HU), its acquisition facts, its lesions, kVp and the patient id."""
+
+    image: "sitk.Image"
+    acquisition: "AcquisitionInfo"
+    lesions: list
+    kvp: "KvpInfo"
+    patient_id: str
+
+
+def load_case(image_path: "str | Path", segmentation_path: "str | Path", locations_path: "str | Path | None",
+              kvp_kv: "float | None", signature: "Signature", patient_id: "str | None" = None) -> CaseInputs:
+    """Read a CT, its segmentation and locations, and resolve kVp: what ``score`` and ``extract`` start from.
 
     ``kvp_kv`` (kV) overrides the DICOM tag; ``patient_id`` defaults to the DICOM PatientID, then the image name.
     """
     from .imageio import read_image, read_segmentation
-    from .scoring import resolve_kvp, score_lesions
+    from .scoring import resolve_kvp
 
     image, acquisition = read_image(image_path)
     masks = read_segmentation(segmentation_path, image)
@@ -96,7 +111,18 @@ def score_case(image_path: "str | Path", segmentation_path: "str | Path", locati
         raise InputError(f"{kvp_kv:g} kV is not a CT tube voltage (40-160)", None, "--kvp")
     kvp = resolve_kvp(signature, acquisition.kvp, kvp_kv)
     patient_id = patient_id or acquisition.patient_id or Path(image_path).name.split(".")[0]
-    return score_lesions(image, lesions, signature, kvp, patient_id, timepoint, acquisition, progress)
+    return CaseInputs(image, acquisition, lesions, kvp, patient_id)
+
+
+def score_case(image_path: "str | Path", segmentation_path: "str | Path", locations_path: "str | Path | None",
+               kvp_kv: "float | None", signature: "Signature", patient_id: "str | None" = None, timepoint: str = "E0",
+               progress: "Callable[[int, int, str], None] | None" = None) -> list[dict]:
+    """Lesion-table rows of one CT (one row per lesion, DESIGN §5): the work of ``score`` and of each batch case."""
+    from .scoring import score_lesions
+
+    case = load_case(image_path, segmentation_path, locations_path, kvp_kv, signature, patient_id)
+    return score_lesions(case.image, case.lesions, signature, case.kvp, case.patient_id, timepoint,
+                         case.acquisition, progress)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -189,7 +215,8 @@ def _plugin_modules():
     """Subcommands that live in their own modules (each has ``register(subparsers)``)."""
     import importlib
 
-    names = ["CD8RScoreLib.cohort_file", "CD8RScoreLib.batch", "CD8RScoreCohortLib.cli_commands"]
+    names = ["CD8RScoreLib.cohort_file", "CD8RScoreLib.batch", "CD8RScoreLib.extract", "CD8RScoreLib.lifex_import",
+             "CD8RScoreLib.signature_fit", "CD8RScoreLib.signature_validation", "CD8RScoreCohortLib.cli_commands"]
     return [importlib.import_module(name) for name in names]
 
 

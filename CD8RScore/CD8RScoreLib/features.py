@@ -7,6 +7,7 @@ NGTDM with Chebyshev distance 1 (IBSI "3D").
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -99,6 +100,12 @@ class FeatureInfo:
     @property
     def name(self) -> str:
         return self.key.split("_", 1)[1]
+
+    @property
+    def ibsi_column(self) -> str:
+        """Column name from the IBSI family and feature name, e.g. "rlm_long_run_high_grey_level_emphasis"."""
+        words = re.sub(r"[^a-z0-9]+", "_", self.ibsi_name.lower()).strip("_")
+        return f"{IBSI_FAMILY_PREFIX[self.ibsi_family]}_{words}"
 
 
 _STAT = "Intensity-based statistical features"
@@ -204,7 +211,13 @@ _ROWS = [
     ("ngtdm_Strength", "Strength", "1X9X", _NGTDM, "3D", ""),
 ]
 
+# IBSI's short family names (the prefixes of its feature tags: stat_, ih_, cm_, rlm_, szm_, ngt_).
+IBSI_FAMILY_PREFIX: dict[str, str] = {_STAT: "stat", _HIST: "ih", _GLCM: "cm", _GLRLM: "rlm", _GLSZM: "szm",
+                                      _NGTDM: "ngt"}
+
 FEATURES: dict[str, FeatureInfo] = {row[0]: FeatureInfo(*row) for row in _ROWS}
+BY_IBSI_COLUMN: dict[str, FeatureInfo] = {info.ibsi_column: info for info in FEATURES.values()}
+assert len(BY_IBSI_COLUMN) == len(FEATURES), "IBSI column names must be unique"
 FAMILIES: tuple[str, ...] = tuple(FEATURE_CLASSES)
 
 

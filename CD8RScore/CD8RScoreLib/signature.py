@@ -50,8 +50,14 @@ class SignatureFeature:
 
     @property
     def key(self) -> str:
-        """Lesion-table column of the raw value, e.g. "ring_GLRLM_LGRE"."""
-        return f"{self.voi}_{self.lifex_name}"
+        """Lesion-table column of the raw value: "<voi>_<LIFEx name>", e.g. "ring_GLRLM_LGRE", or for a feature
+        LIFEx does not name, "<voi>_<IBSI column>", e.g. "core_cm_joint_maximum"."""
+        return f"{self.voi}_{self.lifex_name or FEATURES[self.feature].ibsi_column}"
+
+    @property
+    def candidate_column(self) -> str:
+        """Column of this feature in a candidate-features table (``cd8rscore extract``): "<voi>_<IBSI column>"."""
+        return f"{self.voi}_{FEATURES[self.feature].ibsi_column}"
 
     @property
     def family(self) -> str:

@@ -114,3 +114,25 @@ def follow_up(patient: SyntheticPatient, diameter_factors: dict[int, float], see
     label_image = sitk.GetImageFromArray(labels)
     label_image.CopyInformation(ct)
     return SyntheticPatient(ct, label_image, lesions)
+
+
+def make_lesion_crop(rng: np.random.Generator, site: str, radius_mm: float, mean_hu: float, noise_hu: float,
+                     grain_vox: float, spacing_mm: tuple[float, float, float] = (0.8, 0.8, 2.0),
+                     field_mm: tuple[float, float, float] = (56.0, 56.0, 48.0)) -> tuple[sitk.Image, sitk.Image]:
+    """One lesion of known texture in a small CT of ``field_mm``: (CT in HU, binary lesion mask).
+
+    The lesion is a sphere of ``radius_mm`` at the centre, mean ``mean_hu`` and texture SD ``noise_hu`` with
+    spatial grain ``grain_vox`` (voxels), inside 6 mm of the site's tissue (SITE_BACKGROUND_HU).
+    """
+    shape = tuple(int(round(f / s)) for f, s in zip(reversed(field_mm), reversed(spacing_mm)))  # z, y, x
+    centre = tuple(f / 2 for f in field_mm)
+    image = 40.0 + 12.0 * _correlated_noise(rng, shape, 1.5)
+    halo = ellipsoid_mask(shape, spacing_mm, centre, (radius_mm + 6.0,) * 3)
+    image[halo] = SITE_BACKGROUND_HU.get(site, 30.0) + 15.0 * _correlated_noise(rng, shape, 1.0)[halo]
+    inside = ellipsoid_mask(shape, spacing_mm, centre, (radius_mm,) * 3)
+    image[inside] = mean_hu + noise_hu * _correlated_noise(rng, shape, grain_vox)[inside]
+    ct = sitk.GetImageFromArray(np.round(image).astype(np.float32))
+    ct.SetSpacing(spacing_mm)
+    mask = sitk.GetImageFromArray(inside.astype(np.uint8))
+    mask.CopyInformation(ct)
+    return ct, mask

@@ -8,6 +8,7 @@ import SimpleITK as sitk
 
 from CD8RScoreLib.cli import main
 from CD8RScoreLib.imageio import read_image, read_segmentation
+from CD8RScoreLib.signature import load_signature
 from CD8RScoreLib.synthetic import make_patient
 
 
@@ -58,4 +59,5 @@ def test_seg_nrrd_segments_are_read_by_name_with_sub_extent(tmp_path):
     with open(out2, newline="") as handle:
         by_label = {r["lesion_id"]: r for r in csv.DictReader(handle)}
     assert by_label["1"]["core_voxels"] == rows["liver_1"]["core_voxels"]
-    assert by_label["2"]["ring_CONVENTIONAL_HUmin"] == rows["LN 2"]["ring_CONVENTIONAL_HUmin"]
+    for feature in load_signature().features:  # same VOIs, same features, whichever input format
+        assert by_label["2"][feature.key] == rows["LN 2"][feature.key]
