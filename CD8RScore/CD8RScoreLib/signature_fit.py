@@ -299,9 +299,14 @@ def cmd_fit_signature(args) -> int:
                              else DEFAULT_L1_RATIOS, name=args.name)
     write_signature(args.out, document)
     training = document["training"]
-    if training["constant_candidates_dropped"]:
-        print(f"{training['constant_candidates_dropped']} constant candidate column(s) dropped: "
-              f"{', '.join(training['constant_candidate_names'])}", file=sys.stderr)
+    constant = training["constant_candidate_names"]
+    features = [c for c in constant if not c.startswith(LOCATION_PREFIX) and c != KVP_CANDIDATE]
+    others = [c for c in constant if c not in features]
+    if features:
+        print(f"{len(features)} constant feature column(s) dropped: {', '.join(features)}", file=sys.stderr)
+    if others:
+        print(f"{len(others)} location/kVp candidate(s) constant in the training lesions, not estimable: "
+              f"{', '.join(others)}", file=sys.stderr)
     print(f"signature {document['name']} (custom): {len(training['retained'])} of {training['n_candidates']} "
           f"candidates retained from {training['n_lesions']} lesions (alpha {training['alpha']:g}, l1 ratio "
           f"{training['l1_ratio']:g}) -> {args.out}", file=sys.stderr)
