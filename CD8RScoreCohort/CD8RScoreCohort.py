@@ -242,6 +242,10 @@ class CD8RScoreCohortWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             folder = Path(tempfile.mkdtemp(prefix="CD8RScoreCohort-simulated-", dir=slicer.app.temporaryPath))
             lesionsPath, clinicalPath = self.logic.writeSimulatedCohort(folder)
             p.lesionsPath, p.clinicalPath = lesionsPath, clinicalPath
+            # the simulated scores follow the melanoma study's distribution: use the simulation's cut-off
+            from CD8RScoreCohortLib.simulate import SIMULATION_REFERENCE_CUTOFF
+
+            p.useReferenceCutoff, p.referenceCutoff = True, SIMULATION_REFERENCE_CUTOFF
             if not _isSet(p.outputFolder):
                 p.outputFolder = folder / "results"
 

@@ -74,11 +74,13 @@ def run_demo(out: Path) -> None:
              "--segmentation", SAMPLE_DIR / f"{case_name}_crop_label.nrrd", "--patient-id", case_name.upper(),
              "--out", out / f"lesions_{case_name}_sample.csv")
 
-    from CD8RScoreCohortLib.simulate import write_simulated_cohort
+    from CD8RScoreCohortLib.simulate import SIMULATION_REFERENCE_CUTOFF, write_simulated_cohort
 
     sim = out / "simulated_cohort"
     lesions_csv, clinical_csv = write_simulated_cohort(sim, seed=2022)
-    _cli("cohort", "--lesions", lesions_csv, "--clinical", clinical_csv, "--out", sim / "analysis", "--seed", "1")
+    # the simulated scores follow the melanoma study's distribution, so its cut-off applies, not the signature's
+    _cli("cohort", "--lesions", lesions_csv, "--clinical", clinical_csv, "--out", sim / "analysis", "--seed", "1",
+         "--reference-cutoff", SIMULATION_REFERENCE_CUTOFF)
     print(f"simulated cohort report: {sim / 'analysis' / 'report.html'}", file=sys.stderr)
     print(f"lesion tables: {out}/lesions_E0.csv, lesions_E1.csv; patient summary: patients_E0.csv; "
           f"response: response.csv; cohort: cohort.csv", file=sys.stderr)

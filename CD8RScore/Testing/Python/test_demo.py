@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -34,3 +35,8 @@ def test_demo_writes_every_table_labelled_with_the_demonstration_signature(tmp_p
         assert len(rows) == 1 and rows[0]["computable"] == "1"
     report = out / "simulated_cohort" / "analysis" / "report.html"
     assert report.is_file() and "SIMULATED" in report.read_text().upper()
+    # the simulated scores follow the melanoma study's scale: the analysis uses the simulation's cut-off
+    from CD8RScoreCohortLib.simulate import SIMULATION_REFERENCE_CUTOFF
+
+    settings = json.loads((out / "simulated_cohort" / "analysis" / "results.json").read_text())["settings"]
+    assert settings["reference_cutoff"] == SIMULATION_REFERENCE_CUTOFF
