@@ -1,7 +1,7 @@
 """The cohort file: one lesion table gathering many patients, appended to one patient at a time.
 
 ``cd8rscore cohort-add`` and the module's "Add patient to cohort" button both call :func:`add_rows`.
-Each addition takes an inter-process lock beside the cohort file (``<cohort>.lock``, from the filelock
+Each addition takes an inter-process lock beside the cohort file (``.<cohort>.lock``, from the filelock
 package), reads what is there, and writes the whole file again atomically (temporary file, fsync, rename):
 a reader or a crash never sees a half-written file, the existing rows are never dropped, and two Slicer
 instances or batch scripts adding at once wait for each other instead of losing rows.
@@ -94,7 +94,7 @@ def add_rows(cohort_path: "str | os.PathLike", columns: Sequence[str], rows: Seq
     _check_rows(columns, rows, source)
     cases = _cases(rows)
     cohort.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(cohort) + ".lock")
+    lock = FileLock(str(cohort.parent / f".{cohort.name}.lock"))  # hidden, beside the cohort; left for reuse
     try:
         lock.acquire(timeout=LOCK_TIMEOUT_S)
     except Timeout:
