@@ -143,7 +143,8 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.scoreButton.connect("clicked(bool)", self.onScoreButton)
         self.ui.centreCandidateButton.connect("clicked(bool)", self.onCentreCandidateButton)
         self.ui.addToCohortButton.connect("clicked(bool)", self.onAddToCohortButton)
-        self.ui.lesionTableSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onTableSelected)
+        for selector in (self.ui.lesionTableSelector, self.ui.patientTableSelector, self.ui.followupTableSelector):
+            selector.connect("nodeActivated(vtkMRMLNode*)", self.onTableSelected)  # the user's choice only
 
         self.initializeParameterNode()
 

@@ -94,7 +94,7 @@ def build_training_set(table: FeatureTable, targets: Mapping[tuple[str, str], fl
                          f"(e.g. {shown}); patient_id and lesion_id must match the features table", target_path,
                          "patient_id, lesion_id")
     radiomic = list(table.candidates)
-    categories = [c for c in SIGNATURE_CATEGORIES]
+    categories = list(SIGNATURE_CATEGORIES)
     names = radiomic + [LOCATION_PREFIX + c for c in categories] + [KVP_CANDIDATE]
     rows, y, excluded = [], [], 0
     for key, target in targets.items():
