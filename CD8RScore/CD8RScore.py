@@ -166,6 +166,7 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onSceneStartClose(self, caller, event) -> None:
         """Called just before the scene is closed."""
         self.setParameterNode(None)
+        self.onSegmentationChanged(None)
 
     def onSceneEndClose(self, caller, event) -> None:
         """Called just after the scene is closed."""
@@ -282,11 +283,11 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onScoreButton(self) -> None:
         """Score the lesions with a progress dialog that can cancel, then show the tables and the candidate."""
-        from CD8RScoreLib.scoring import ScoringCancelled
-
         p = self._parameterNode
         with slicer.util.tryWithErrorDisplay(_("Scoring failed."), waitCursor=True):
             self.logic.ensureRequirements()
+            from CD8RScoreLib.scoring import ScoringCancelled  # needs the packages just ensured
+
             nLesions = p.inputSegmentation.GetSegmentation().GetNumberOfSegments()
             if p.followupSegmentation:
                 nLesions += p.followupSegmentation.GetSegmentation().GetNumberOfSegments()

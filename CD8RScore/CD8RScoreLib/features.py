@@ -6,6 +6,7 @@ NGTDM with Chebyshev distance 1 (IBSI "3D").
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -13,7 +14,6 @@ from typing import Iterable
 
 import numpy as np
 import SimpleITK as sitk
-from radiomics import firstorder, glcm, glrlm, glszm, ngtdm
 
 logging.getLogger("radiomics").setLevel(logging.ERROR)
 
@@ -67,13 +67,23 @@ def _absolute(cls):
     return type(f"Absolute{cls.__name__}", (_AbsoluteBinning, cls), {"__module__": cls.__module__})
 
 
-FEATURE_CLASSES = {
-    "firstorder": _absolute(firstorder.RadiomicsFirstOrder),
-    "glcm": _absolute(glcm.RadiomicsGLCM),
-    "glrlm": _absolute(glrlm.RadiomicsGLRLM),
-    "glszm": _absolute(glszm.RadiomicsGLSZM),
-    "ngtdm": _absolute(ngtdm.RadiomicsNGTDM),
-}
+FAMILIES: tuple[str, ...] = ("firstorder", "glcm", "glrlm", "glszm", "ngtdm")
+
+
+@functools.lru_cache(maxsize=None)
+def feature_classes() -> dict[str, type]:
+    """pyradiomics' feature classes of FAMILIES, with the fixed bin edges of _AbsoluteBinning.
+
+    pyradiomics is imported here, on first use, so that signatures, tables and the MRML adapter load before it is
+    installed (the Slicer module installs it, after asking, when it first scores).
+    """
+    from radiomics import firstorder, glcm, glrlm, glszm, ngtdm
+
+    logging.getLogger("radiomics").setLevel(logging.ERROR)
+    classes = (firstorder.RadiomicsFirstOrder, glcm.RadiomicsGLCM, glrlm.RadiomicsGLRLM, glszm.RadiomicsGLSZM,
+               ngtdm.RadiomicsNGTDM)
+    return {family: _absolute(cls) for family, cls in zip(FAMILIES, classes)}
+
 
 # pyradiomics settings: no resampling, no re-segmentation, no intensity shift, 3D, distance 1, symmetric GLCM.
 PYRADIOMICS_SETTINGS = {
@@ -218,7 +228,6 @@ IBSI_FAMILY_PREFIX: dict[str, str] = {_STAT: "stat", _HIST: "ih", _GLCM: "cm", _
 FEATURES: dict[str, FeatureInfo] = {row[0]: FeatureInfo(*row) for row in _ROWS}
 BY_IBSI_COLUMN: dict[str, FeatureInfo] = {info.ibsi_column: info for info in FEATURES.values()}
 assert len(BY_IBSI_COLUMN) == len(FEATURES), "IBSI column names must be unique"
-FAMILIES: tuple[str, ...] = tuple(FEATURE_CLASSES)
 
 
 def by_lifex_name(name: str) -> FeatureInfo:
@@ -248,7 +257,7 @@ def compute_features(image: sitk.Image, mask: sitk.Image, families: Iterable[str
         raise ValueError("the VOI is empty")
     results: dict[str, float] = {}
     for family in families:
-        cls = FEATURE_CLASSES[family]
+        cls = feature_classes()[family]
         extractor = cls(image, voi, binWidth=discretisation.bin_width, absoluteDiscretisation=discretisation,
                         **PYRADIOMICS_SETTINGS)
         wanted = [info.name for info in FEATURES.values() if info.family == family]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 import SimpleITK as sitk
@@ -22,8 +22,10 @@ import slicer
 from .errors import InputError
 from .lesion_table import COLUMN_INFO, format_value
 from .locations import SITE_CATEGORY, guess_site
-from .scoring import LesionInput
 from .signature import Signature
+
+if TYPE_CHECKING:  # scoring needs scipy and pyradiomics, which the Slicer module installs when it first scores
+    from .scoring import LesionInput
 
 LOCATION_TAG = "CD8RScore.location"
 """Segment tag holding the lesion's fine site (the CLI reads it from a .seg.nrrd too)."""
@@ -229,6 +231,8 @@ def set_segment_location(segmentation_node, segment_id: str, site: str) -> None:
 def lesion_inputs(segmentation_node, volume_node) -> list[LesionInput]:
     """One LesionInput per segment (lesion_id = segment name), masks on the CT grid, location from
     :func:`segment_location` ("other" when unknown, flagged as not given)."""
+    from .scoring import LesionInput
+
     if segmentation_node is None or segmentation_node.GetSegmentation().GetNumberOfSegments() == 0:
         raise InputError("no lesion segments; segment the lesions (one segment per lesion) and select the "
                          "segmentation", None, "segmentation")

@@ -5,6 +5,8 @@ anywhere, ``slicer`` only in the MRML adapter)."""
 import ast
 import re
 import struct
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -160,3 +162,26 @@ def test_requirements_are_dependencies_of_the_package():
     assert any(r.startswith("pyradiomics") for r in requirements)
     for requirement in requirements:
         assert f'"{requirement}"' in pyproject, requirement
+
+
+def test_the_panel_loads_before_the_scoring_packages_are_installed():
+    """The module lists segments and reads signatures before it asks to install pyradiomics, scipy, filelock."""
+    code = """
+import importlib, importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("radiomics", "scipy", "filelock", "sklearn", "pandas"):
+            raise ImportError("not installed: " + name)
+sys.meta_path.insert(0, Block())
+import CD8RScoreLib.mrml, CD8RScoreLib.locations
+from CD8RScoreLib.signature import load_signature
+print(load_signature().name)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "cd8rscore-demonstration"
+    # and the module file imports nothing more at module level (the core inside its methods)
+    tree = ast.parse(MODULE_PY.read_text(encoding="utf-8"))
+    top = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    top |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+    assert top <= {"logging", "pathlib", "typing", "qt", "vtk", "slicer"}, top
