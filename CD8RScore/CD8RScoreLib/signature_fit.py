@@ -150,7 +150,9 @@ def fit_elastic_net(ts: TrainingSet, alphas: "Sequence[float] | None", l1_ratios
                           max_iter=200000, tol=1e-7, selection="cyclic")
     search.fit(ts.x, ts.y)
     mse = np.asarray(search.mse_path_).reshape(len(l1_ratios), -1, folds)
-    path_alphas = np.asarray(search.alphas_).reshape(len(l1_ratios), -1)
+    path_alphas = np.asarray(search.alphas_)
+    if path_alphas.ndim == 1:  # a grid given by the user is the same for every L1 ratio
+        path_alphas = np.tile(path_alphas, (len(l1_ratios), 1))
     mean, se = mse.mean(axis=2), mse.std(axis=2, ddof=1) / math.sqrt(folds)
     best_l1, best_alpha = np.unravel_index(np.argmin(mean), mean.shape)
     threshold = mean[best_l1, best_alpha] + se[best_l1, best_alpha]
@@ -284,19 +286,10 @@ def fit_signature(features_path: "str | Path", target_path: "str | Path", seed: 
                               description or f"Signature fitted to {Path(target_path).name}.")
 
 
-def _numbers(text: str, option: str) -> list[float]:
-    try:
-        return [float(v) for v in text.replace(",", " ").split()]
-    except ValueError:
-        raise InputError(f"{text!r} is not a list of numbers", None, option) from None
-
-
 def cmd_fit_signature(args) -> int:
     """``cd8rscore fit-signature``."""
-    document = fit_signature(args.features, args.target, seed=args.seed, folds=args.folds,
-                             alphas=_numbers(args.alpha_grid, "--alpha-grid") if args.alpha_grid else None,
-                             l1_ratios=_numbers(args.l1_ratio_grid, "--l1-ratio-grid") if args.l1_ratio_grid
-                             else DEFAULT_L1_RATIOS, name=args.name)
+    document = fit_signature(args.features, args.target, seed=args.seed, folds=args.folds, alphas=args.alpha_grid,
+                             l1_ratios=args.l1_ratio_grid or DEFAULT_L1_RATIOS, name=args.name)
     write_signature(args.out, document)
     training = document["training"]
     constant = training["constant_candidate_names"]
@@ -323,9 +316,10 @@ def register(subparsers) -> None:
     p.add_argument("--features", required=True, help="candidate-features CSV (cd8rscore extract / import-lifex)")
     p.add_argument("--target", required=True, help="CSV: patient_id, lesion_id, target (at least 20 rows)")
     p.add_argument("--out", required=True, help="signature JSON to write")
-    p.add_argument("--alpha-grid", help="penalties to try, e.g. '0.001 0.01 0.1' (default: 100 from the data)")
-    p.add_argument("--l1-ratio-grid", help=f"L1 mixing ratios to try (default: "
-                                           f"{' '.join(map(str, DEFAULT_L1_RATIOS))})")
+    p.add_argument("--alpha-grid", type=float, nargs="+", metavar="ALPHA",
+                   help="penalties to try, e.g. --alpha-grid 0.001 0.01 0.1 (default: 100 from the data)")
+    p.add_argument("--l1-ratio-grid", type=float, nargs="+", metavar="RATIO",
+                   help=f"L1 mixing ratios to try (default: {' '.join(map(str, DEFAULT_L1_RATIOS))})")
     p.add_argument("--folds", type=int, default=DEFAULT_FOLDS, help="cross-validation folds")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the fold split")
     p.add_argument("--name", help="signature name (default: from the target file name)")

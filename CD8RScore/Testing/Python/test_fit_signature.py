@@ -79,6 +79,13 @@ def test_cli_writes_a_loadable_custom_signature_deterministically(training, tmp_
                          training / "target.csv", "--seed", 3, "--out", out)
         assert result.returncode == 0, result.stderr
     assert outs[0].read_bytes() == outs[1].read_bytes()
+    grid = tmp_path / "grid.json"
+    result = run_cli("fit-signature", "--features", training / "features.csv", "--target", training / "target.csv",
+                     "--alpha-grid", 0.01, 0.001, 0.0001, "--l1-ratio-grid", 0.5, 1, "--out", grid)
+    assert result.returncode == 0, result.stderr
+    chosen = json.loads(grid.read_text())["training"]
+    assert chosen["alpha"] in (0.01, 0.001, 0.0001) and chosen["l1_ratio"] in (0.5, 1.0)
+    assert chosen["alpha_grid"]["n"] == 3
     signature = load_signature(outs[0])
     assert signature.status == "custom" and len(signature.features) >= 5
     document = json.loads(outs[0].read_text())
