@@ -20,7 +20,7 @@ UI = MODULE_DIR / "Resources" / "UI" / "CD8RScore.ui"
 LIB = MODULE_DIR / "CD8RScoreLib"
 WIDGET_FOR_TYPE = {  # parameter annotation -> widget classes slicer.parameterNodeWrapper can bind it to
     "Path": {"ctkPathLineEdit", "ctkDirectoryButton"},
-    "float": {"ctkDoubleSpinBox", "QDoubleSpinBox", "ctkSliderWidget"},
+    "float": {"ctkDoubleSpinBox", "QDoubleSpinBox", "ctkSliderWidget"},  # Slicer's float connector
     "str": {"QLabel", "QLineEdit"},
     "vtkMRMLScalarVolumeNode": {"qMRMLNodeComboBox"},
     "vtkMRMLSegmentationNode": {"qMRMLNodeComboBox"},
@@ -185,3 +185,16 @@ print(load_signature().name)
     top = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
     top |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
     assert top <= {"logging", "pathlib", "typing", "qt", "vtk", "slicer"}, top
+
+
+def test_ui_properties_exist_on_their_widgets():
+    """Properties Qt Designer cannot check for ctk widgets: ctkDoubleSpinBox wraps a QDoubleSpinBox and has no
+    specialValueText (CTK Libs/Widgets/ctkDoubleSpinBox.h), so the kVp field that shows "from DICOM" at 0 kV must
+    be a QDoubleSpinBox."""
+    for widget in ET.parse(UI).iter("widget"):
+        names = {p.get("name") for p in widget.findall("property")}
+        if widget.get("class") == "ctkDoubleSpinBox":
+            assert "specialValueText" not in names, widget.get("name")
+    kvp = next(w for w in ET.parse(UI).iter("widget") if w.get("name") == "kvpSpinBox")
+    assert kvp.get("class") == "QDoubleSpinBox"
+    assert kvp.find("property[@name='specialValueText']/string").text == "from DICOM"
