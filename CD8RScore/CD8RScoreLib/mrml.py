@@ -431,14 +431,9 @@ def _segments_of_rows(segmentation_node, rows: Sequence[dict]):
             yield row, segmentation.GetSegment(segment_id)
 
 
-def colour_segments_by_score(scene, segmentation_node, rows: Sequence[dict], signature: Signature,
-                             colour_logic=None):
+def colour_segments_by_score(scene, segmentation_node, rows: Sequence[dict], signature: Signature):
     """Recolour each lesion's segment by its score on the risk map (grey when not computable), and show the map
-    as a colour legend on the segmentation. Returns (RiskScale or None, legend display node or None).
-
-    ``colour_logic``: the application's vtkSlicerColorLogic (``slicer.modules.colors.logic()``); without one, a
-    logic of its own is made for ``scene`` (headless use).
-    """
+    as a colour legend on the segmentation. Returns (RiskScale or None, legend display node or None)."""
     scored = [r for r in rows if r.get("computable") and r.get("score") is not None]
     scale = risk_scale(scene, [float(r["score"]) for r in scored], signature.reference_cutoff) if scored else None
     for row, segment in _segments_of_rows(segmentation_node, rows):
@@ -455,12 +450,13 @@ def colour_segments_by_score(scene, segmentation_node, rows: Sequence[dict], sig
     display.SetAndObserveColorNodeID(scale.colour_node.GetID())
     display.SetScalarRangeFlag(slicer.vtkMRMLDisplayNode.UseManualScalarRange)
     display.SetScalarRange(scale.low, scale.high)
-    if colour_logic is None:
-        colour_logic = slicer.vtkSlicerColorLogic()
-        colour_logic.SetMRMLScene(scene)
-    legend = colour_logic.GetColorLegendDisplayNode(segmentation_node)
+    # static methods of the Colors module logic: they work on the node's own scene, where the Colors module has
+    # registered the legend node class (register it where no module did, as with slicer-core alone)
+    if not scene.IsNodeClassRegistered("vtkMRMLColorLegendDisplayNode"):
+        scene.RegisterNodeClass(slicer.vtkMRMLColorLegendDisplayNode())
+    legend = slicer.vtkSlicerColorLogic.GetColorLegendDisplayNode(segmentation_node)
     if legend is None:
-        legend = colour_logic.AddDefaultColorLegendDisplayNode(segmentation_node)
+        legend = slicer.vtkSlicerColorLogic.AddDefaultColorLegendDisplayNode(segmentation_node)
     title = "CD8 score"
     if signature.status != "published":
         title += f"\n({signature.status.upper()})"

@@ -60,11 +60,10 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
                            followup_kvp: "KvpInfo | None" = None,
                            progress: "Progress | None" = None,
                            should_cancel: "Callable[[], bool] | None" = None,
-                           previous: "Optional[SceneResult]" = None, colour_logic=None) -> SceneResult:
+                           previous: "Optional[SceneResult]" = None) -> SceneResult:
     """Score every lesion of the baseline (and follow-up) and put the results into the scene.
 
     ``previous``: the result of an earlier run, whose table nodes are reused (updated in place).
-    ``colour_logic``: the application's colour logic, for the legend (see mrml.colour_segments_by_score).
     Raises scoring.ScoringCancelled if ``should_cancel()`` becomes true; the scene is then left unchanged.
     """
     if not patient_id.strip():
@@ -110,9 +109,9 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
         followup_table = mrml.rows_to_table_node(scene, rows_e1, lesion_columns(signature.feature_keys),
                                                  f"{patient_id} CD8RScore lesions E1", signature,
                                                  previous.followup_table if previous else None)
-        mrml.colour_segments_by_score(scene, followup_segmentation_node, rows_e1, signature, colour_logic)
+        mrml.colour_segments_by_score(scene, followup_segmentation_node, rows_e1, signature)
         mrml.write_score_tags(followup_segmentation_node, rows_e1)
-    scale, legend = mrml.colour_segments_by_score(scene, segmentation_node, rows_e0, signature, colour_logic)
+    scale, legend = mrml.colour_segments_by_score(scene, segmentation_node, rows_e0, signature)
     mrml.write_score_tags(segmentation_node, rows_e0)
     return SceneResult(patient_id=patient_id, signature=signature, rows_e0=rows_e0, summary=summary,
                        lesion_table=lesion_table, patient_table=patient_table, scale=scale, legend=legend,

@@ -115,9 +115,7 @@ def test_three_lesions_give_table_colours_legend_summary_and_tags(scene_with_les
     assert result.scale.low <= SIGNATURE.reference_cutoff <= result.scale.high
 
     # the legend: a colour legend display node on the segmentation, showing the risk colour node
-    colour_logic = slicer.vtkSlicerColorLogic()
-    colour_logic.SetMRMLScene(scene)
-    legend = colour_logic.GetColorLegendDisplayNode(segmentation)
+    legend = slicer.vtkSlicerColorLogic.GetColorLegendDisplayNode(segmentation)
     assert legend is not None and legend.GetID() == result.legend.GetID()
     assert legend.GetPrimaryDisplayNode().GetColorNodeID() == result.scale.colour_node.GetID()
     assert "DEMONSTRATION" in legend.GetTitleText()
