@@ -364,29 +364,29 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
         """Install the packages of Resources/requirements.txt that are missing, after asking the user.
 
         pyradiomics: the copy SlicerRadiomics installs is used when present (never a second copy over it).
-        slicer.packaging.pip_ensure where this Slicer has it, slicer.util.pip_install before.
+        slicer.packaging.pip_ensure where this Slicer has it (5.12 and newer), slicer.util.pip_install before.
         """
         import importlib.util
+        import re
 
-        requirementsPath = str(self.resourcePath("requirements.txt"))
-        haveRadiomics = importlib.util.find_spec("radiomics") is not None
-        try:
-            import slicer.packaging
-        except ImportError:
-            missing = [module for module in ("radiomics", "scipy", "filelock")
-                       if importlib.util.find_spec(module) is None]
-            if not missing:
-                return
-            if not slicer.util.confirmOkCancelDisplay(
-                    _("CD8RScore needs the Python packages listed in {path} ({missing} missing). Install them "
-                      "now?").format(path=requirementsPath, missing=", ".join(missing))):
-                raise RuntimeError(_("Missing Python packages: {missing}").format(missing=", ".join(missing)))
-            slicer.util.pip_install(["-r", requirementsPath])
+        path = self.resourcePath("requirements.txt")
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+                 if line.strip() and not line.startswith("#")]
+        moduleOf = {"pyradiomics-bhklab": "radiomics", "scipy": "scipy", "filelock": "filelock"}
+        missing = [line for line in lines
+                   if importlib.util.find_spec(moduleOf[re.match(r"[A-Za-z0-9_.-]+", line).group(0)]) is None]
+        if not missing:
             return
-        requirements = slicer.packaging.load_requirements(requirementsPath)
-        if haveRadiomics:
-            requirements = [r for r in requirements if not r.name.lower().startswith("pyradiomics")]
-        slicer.packaging.pip_ensure(requirements, requester="CD8RScore")
+        try:
+            from slicer import packaging
+        except ImportError:  # Slicer before 5.12
+            if not slicer.util.confirmOkCancelDisplay(
+                    _("CD8RScore needs these Python packages: {missing}. Install them now?").format(
+                        missing=", ".join(missing))):
+                raise RuntimeError(_("Missing Python packages: {missing}").format(missing=", ".join(missing)))
+            slicer.util.pip_install(missing)
+            return
+        packaging.pip_ensure(missing, requester="CD8RScore")
 
     def resourcePath(self, relativePath: str) -> Path:
         """A file of this module's Resources folder."""

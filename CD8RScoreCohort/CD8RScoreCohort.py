@@ -193,12 +193,26 @@ class CD8RScoreCohortWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.bannerLabel.visible = bool(p and p.banner)
 
     def _ensureRequirements(self) -> None:
-        """Install the Python packages of Resources/requirements.txt if missing (asks the user first)."""
-        import slicer.packaging
+        """Install the Python packages of Resources/requirements.txt if missing (asks the user first):
+        slicer.packaging.pip_ensure where this Slicer has it (5.12 and newer), slicer.util.pip_install before."""
+        try:
+            from slicer import packaging
+        except ImportError:  # Slicer before 5.12
+            import importlib.util
 
-        slicer.packaging.pip_ensure(
-            slicer.packaging.load_requirements(self.resourcePath("requirements.txt")),
-            requester="CD8RScoreCohort")
+            moduleOf = {"pandas": "pandas", "scipy": "scipy", "lifelines": "lifelines", "matplotlib": "matplotlib"}
+            lines = [line.strip() for line in Path(self.resourcePath("requirements.txt")).read_text(
+                encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+            missing = [line for line in lines if importlib.util.find_spec(moduleOf[line.split(">")[0]]) is None]
+            if missing and not slicer.util.confirmOkCancelDisplay(
+                    _("CD8RScore Cohort needs these Python packages: {missing}. Install them now?").format(
+                        missing=", ".join(missing))):
+                raise RuntimeError(_("Missing Python packages: {missing}").format(missing=", ".join(missing)))
+            if missing:
+                slicer.util.pip_install(missing)
+            return
+        packaging.pip_ensure(packaging.load_requirements(self.resourcePath("requirements.txt")),
+                             requester="CD8RScoreCohort")
 
     def onRunButton(self) -> None:
         """Run the analysis with a progress dialog, then show its tables and charts."""

@@ -198,3 +198,15 @@ def test_ui_properties_exist_on_their_widgets():
     kvp = next(w for w in ET.parse(UI).iter("widget") if w.get("name") == "kvpSpinBox")
     assert kvp.get("class") == "QDoubleSpinBox"
     assert kvp.find("property[@name='specialValueText']/string").text == "from DICOM"
+
+
+def test_every_requirement_maps_to_the_module_checked_before_installing(module_tree):
+    """Before Slicer 5.12 the module installs only missing packages, found by import name: each requirement of
+    Resources/requirements.txt must have its import name in the module's moduleOf table."""
+    tables = [ast.literal_eval(node.value) for node in ast.walk(module_tree)
+              if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "moduleOf"]
+    assert len(tables) == 1
+    lines = (MODULE_DIR / "Resources" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    names = [re.match(r"[A-Za-z0-9_.-]+", line.strip()).group(0) for line in lines
+             if line.strip() and not line.startswith("#")]
+    assert names and set(names) == set(tables[0])

@@ -131,3 +131,15 @@ def test_requirements_are_dependencies_of_the_package():
     assert requirements
     for requirement in requirements:
         assert f'"{requirement}"' in pyproject, requirement
+
+
+def test_every_requirement_maps_to_the_module_checked_before_installing(module_tree):
+    """Before Slicer 5.12 the module installs only missing packages, found by import name: each requirement of
+    Resources/requirements.txt must have its import name in the module's moduleOf table."""
+    tables = [ast.literal_eval(node.value) for node in ast.walk(module_tree)
+              if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "moduleOf"]
+    assert len(tables) == 1
+    lines = (MODULE_DIR / "Resources" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    names = [re.match(r"[A-Za-z0-9_.-]+", line.strip()).group(0) for line in lines
+             if line.strip() and not line.startswith("#")]
+    assert names and set(names) == set(tables[0])
