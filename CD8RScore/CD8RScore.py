@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 from typing import Annotated, Optional
 
+import ctk
 import qt
 import vtk
 
@@ -16,7 +17,7 @@ import slicer
 from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode, vtkMRMLTableNode
 from slicer.i18n import tr as _
 from slicer.i18n import translate
-from slicer.parameterNodeWrapper import WithinRange, parameterNodeWrapper
+from slicer.parameterNodeWrapper import GuiConnector, WithinRange, parameterNodeGuiConnector, parameterNodeWrapper
 from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
                                            ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
 from slicer.util import VTKObservationMixin
@@ -31,6 +32,10 @@ COHORT_FILE_SETTING = "CD8RScore/CohortFile"
 """Application setting holding the cohort CSV chosen once in the module's settings."""
 UNKNOWN_SITE = ""
 """Location choice 'not known': the lesion is scored as 'other' and its row says so."""
+CONTRIBUTORS = "CD8RScore developers (CD8RScore project)"
+REQUIREMENTS_FILE = "CD8RScore-requirements.txt"
+"""Resources file of the packages the module installs; named after the module, since the resources of every module
+are installed into one Resources folder."""
 
 
 #
@@ -46,7 +51,7 @@ class CD8RScore(ScriptedLoadableModule):
         self.parent.title = _("CD8RScore")
         self.parent.categories = [translate("qSlicerAbstractCoreModule", "Quantification")]
         self.parent.dependencies = []
-        self.parent.contributors = ["CD8RScore project"]
+        self.parent.contributors = [CONTRIBUTORS]
         self.parent.helpText = _(
             "<p><b>{notice}</b></p>"
             "<p>CD8 radiomics score of every segmented lesion of a CT: a core VOI and a 2 mm peritumoral ring at "
@@ -59,9 +64,67 @@ class CD8RScore(ScriptedLoadableModule):
             "to the cohort table analysed by the CD8RScore Cohort module.</p>"
             "<p>The bundled signature is a DEMONSTRATION: its coefficients are not the published CD8-Rscore.</p>"
             "<p>Method: {citation}</p>").format(notice=RESEARCH_USE_NOTICE, citation=CITATION)
+        self.parent.helpText += documentationLink()
         self.parent.acknowledgementText = _(
             "Radiomic features are computed with pyradiomics (van Griethuysen et al., Cancer Res 2017). "
             "Signature method: {citation}").format(citation=CITATION)
+        slicer.app.connect("startupCompleted()", registerSampleData)
+
+
+def documentationLink() -> str:
+    """Help-text paragraph linking the extension's documentation (its README, beside the module folders).
+
+    Not ScriptedLoadableModule.getDefaultModuleDocumentationLink: that links Slicer's own documentation
+    (qSlicerCoreApplication::moduleDocumentationUrl), which has no page for an extension's module.
+    """
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    if not readme.is_file():  # an installed extension: the README is on the extension's page
+        return "<p>" + _("Documentation: the CD8RScore extension's README.") + "</p>"
+    url = qt.QUrl.fromLocalFile(str(readme)).toString()
+    return "<p>" + _("For more information, see the {start}documentation{end}.").format(
+        start=f'<a href="{url}">', end="</a>") + "</p>"
+
+
+SAMPLE_DATA_CATEGORY = "CD8RScore"
+"""Section of the Sample Data module that lists the module's ready cases."""
+
+
+def registerSampleData() -> None:
+    """List the two lung CT crops of Resources/SampleData (CT and lesion label map each) in the Sample Data
+    module, so a new user can load a ready case (SampleData.SampleDataLogic.registerCustomSampleDataSource)."""
+    import SampleData
+
+    folder = Path(__file__).resolve().parent / "Resources" / "SampleData"
+    for case in ("lung1", "lung2"):
+        files = [f"{case}_crop_image.nrrd", f"{case}_crop_label.nrrd"]
+        SampleData.SampleDataLogic.registerCustomSampleDataSource(
+            category=SAMPLE_DATA_CATEGORY, sampleName=f"CD8RScore {case}",
+            uris=[(folder / name).as_uri() for name in files], fileNames=files,
+            nodeNames=[f"{case} CT", f"{case} lesions"], loadFileTypes=["VolumeFile", "SegmentationFile"],
+            thumbnailFileName=str(Path(__file__).resolve().parent / "Resources" / "Icons" / "CD8RScore.png"))
+
+
+def ensurePythonRequirements(requirementsFile: Path, requester: str) -> None:
+    """Install the requirements of a module's requirements file that are not met, after asking the user.
+
+    The one installer of both modules (the cohort module imports it). Requirements are read with ``packaging``
+    (CD8RScoreLib.python_packages); an importable radiomics (SlicerRadiomics' or a pip-installed pyradiomics)
+    meets the pyradiomics requirement, so no second copy shadows it. Raises RuntimeError if the user declines.
+    """
+    import importlib
+
+    from CD8RScoreLib.python_packages import unmet_requirements
+
+    missing = unmet_requirements(requirementsFile)
+    if not missing:
+        return
+    if not slicer.util.confirmOkCancelDisplay(
+            _("{requester} needs these Python packages: {missing}. Install them now?").format(
+                requester=requester, missing=", ".join(missing))):
+        raise RuntimeError(_("Missing Python packages: {missing}").format(missing=", ".join(missing)))
+    with slicer.util.WaitCursor():
+        slicer.util.pip_install(missing)
+    importlib.invalidate_caches()
 
 
 #
@@ -76,7 +139,9 @@ class CD8RScoreParameterNode:
     inputSegmentation - one segment per lesion of the baseline CT.
     followupVolume, followupSegmentation - optional first-evaluation CT and its lesions (same segment names).
     patientId - patient identifier written in every row.
-    kvp - peak kilovoltage typed by the user (kV); 0 = read from DICOM, else the signature's assumed value.
+    kvp - peak kilovoltage of the baseline typed by the user (kV); 0 = read from DICOM, else the signature's
+        assumed value.
+    followupKvp - the same for the follow-up scan (each scan keeps its own source).
     signaturePath - signature JSON; empty = the bundled demonstration signature.
     minVolumeMl - the patient summary considers lesions larger than this (mL).
     banner - which signature produced the scores, and DEMONSTRATION when it is one.
@@ -91,7 +156,8 @@ class CD8RScoreParameterNode:
     followupSegmentation: vtkMRMLSegmentationNode
     patientId: str = ""
     kvp: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
-    signaturePath: Path
+    followupKvp: Annotated[float, WithinRange(0.0, 200.0)] = 0.0
+    signaturePath: Optional[Path]
     minVolumeMl: Annotated[float, WithinRange(0.0, 1000.0)] = DEFAULT_MIN_VOLUME_ML
     banner: str = ""
     kvpNote: str = ""
@@ -102,8 +168,42 @@ class CD8RScoreParameterNode:
 
 
 def _isSet(path: Optional[Path]) -> bool:
-    """A path field holds a path (an empty ctkPathLineEdit gives Path("."))."""
+    """A path field holds a path (None when empty; "." in a scene saved by an earlier version)."""
     return path is not None and str(path) not in ("", ".")
+
+
+@parameterNodeGuiConnector
+class OptionalPathConnector(GuiConnector):
+    """An ``Optional[Path]`` parameter in a ctkPathLineEdit: an empty field is None, shown empty (Slicer's own
+    Path connector binds plain Path only, whose default Path() shows as ".")."""
+
+    @staticmethod
+    def canRepresent(widget, datatype) -> bool:
+        return type(widget) == ctk.ctkPathLineEdit and datatype == Optional[Path]
+
+    @staticmethod
+    def create(widget, datatype):
+        return OptionalPathConnector(widget) if OptionalPathConnector.canRepresent(widget, datatype) else None
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self._widget = widget
+
+    def _connect(self) -> None:
+        self._widget.currentPathChanged.connect(self.changed)
+
+    def _disconnect(self) -> None:
+        self._widget.currentPathChanged.disconnect(self.changed)
+
+    def widget(self):
+        return self._widget
+
+    def read(self) -> Optional[Path]:
+        text = self._widget.currentPath
+        return Path(text) if text and text != "." else None
+
+    def write(self, value: Optional[Path]) -> None:
+        self._widget.currentPath = str(value) if _isSet(value) else ""
 
 
 #
@@ -143,7 +243,11 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.scoreButton.connect("clicked(bool)", self.onScoreButton)
         self.ui.centreCandidateButton.connect("clicked(bool)", self.onCentreCandidateButton)
         self.ui.addToCohortButton.connect("clicked(bool)", self.onAddToCohortButton)
-        for selector in (self.ui.lesionTableSelector, self.ui.patientTableSelector, self.ui.followupTableSelector):
+        from CD8RScoreLib import mrml
+
+        for selector, kind in ((self.ui.lesionTableSelector, "lesions E0"), (self.ui.patientTableSelector, "patient"),
+                               (self.ui.followupTableSelector, "lesions E1")):
+            selector.addAttribute("vtkMRMLTableNode", mrml.RESULT_TABLE_ATTRIBUTE, kind)  # this module's tables only
             selector.connect("nodeActivated(vtkMRMLNode*)", self.onTableSelected)  # the user's choice only
 
         self.initializeParameterNode()
@@ -178,7 +282,9 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.setParameterNode(self.logic.getParameterNode())
         p = self._parameterNode
         if not p.inputVolume:
-            p.inputVolume = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+            from CD8RScoreLib import mrml
+
+            p.inputVolume = mrml.first_ct_volume(slicer.mrmlScene)  # never a label map
         if not p.inputSegmentation:
             p.inputSegmentation = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLSegmentationNode")
 
@@ -203,6 +309,16 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.centreCandidateButton.enabled = bool(p and p.candidate and p.inputSegmentation)
         self.ui.addToCohortButton.enabled = bool(p and p.lesionTable and self.ui.cohortPathLineEdit.currentPath)
         self.ui.bannerLabel.visible = bool(p and p.banner)
+
+    def _setActionsEnabled(self, enabled: bool) -> None:
+        """Enable or disable the inputs and the action buttons (disabled while a run is in progress)."""
+        for widget in (self.ui.inputsCollapsibleButton, self.ui.locationsCollapsibleButton,
+                       self.ui.followupCollapsibleButton, self.ui.settingsCollapsibleButton,
+                       self.ui.resultsCollapsibleButton, self.ui.scoreButton, self.ui.addToCohortButton,
+                       self.ui.centreCandidateButton):
+            widget.enabled = enabled
+        if enabled:
+            self._updateButtons()
 
     # --- inputs
 
@@ -291,23 +407,32 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             nLesions = p.inputSegmentation.GetSegmentation().GetNumberOfSegments()
             if p.followupSegmentation:
                 nLesions += p.followupSegmentation.GetSegmentation().GetNumberOfSegments()
+            # application-modal, and the panel's actions disabled, while scoring runs (as SegmentStatistics does):
+            # no second run, no input change and no scene close mid-run; Cancel is checked at every step
             progress = slicer.util.createProgressDialog(
-                windowTitle=_("CD8RScore"), labelText=_("Scoring lesions..."), maximum=max(nLesions, 1))
+                windowTitle=_("CD8RScore"), labelText=_("Scoring lesions..."), maximum=max(nLesions, 1),
+                windowModality=qt.Qt.ApplicationModal, autoClose=False)
+            self._setActionsEnabled(False)
 
             def onProgress(done: int, total: int, label: str) -> None:
                 progress.maximum = max(total, 1)
-                progress.value = done
-                progress.labelText = _("Scoring {label} ({done}/{total})").format(label=label, done=done + 1,
-                                                                                  total=total)
+                progress.value = min(done, total)
+                progress.labelText = _("Scoring: {label} ({done}/{total} lesions)").format(label=label, done=done,
+                                                                                           total=total)
                 slicer.app.processEvents()
 
+            def shouldCancel() -> bool:
+                slicer.app.processEvents()  # lets the Cancel click arrive between steps
+                return progress.wasCanceled
+
             try:
-                result = self.logic.score(p, progress=onProgress, shouldCancel=lambda: progress.wasCanceled)
+                result = self.logic.score(p, progress=onProgress, shouldCancel=shouldCancel)
             except ScoringCancelled:
                 slicer.util.showStatusMessage(_("Scoring cancelled; nothing was changed."), 5000)
                 return
             finally:
                 progress.close()
+                self._setActionsEnabled(True)
             self.onTableSelected(result.lesion_table)
             if result.candidate:
                 self.logic.centreOnCandidate(p)
@@ -319,10 +444,11 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onAddToCohortButton(self) -> None:
         """Append this patient's lesion rows to the cohort file; asks before replacing the patient's rows."""
-        from CD8RScoreLib.cohort_file import DuplicateCaseError
-
         path = self.ui.cohortPathLineEdit.currentPath
         with slicer.util.tryWithErrorDisplay(_("Could not add the patient to the cohort.")):
+            self.logic.ensureRequirements()  # filelock, also after a saved scene is loaded in a fresh Slicer
+            from CD8RScoreLib.cohort_file import DuplicateCaseError
+
             try:
                 added = self.logic.addToCohort(self._parameterNode, path, replace=False)
             except DuplicateCaseError as exc:
@@ -339,7 +465,9 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onTableSelected(self, tableNode) -> None:
         """Show the chosen table in the table view."""
         if tableNode:
-            slicer.app.layoutManager().setLayout(slicer.vtkMRMLLayoutNode.SlicerLayoutFourUpTableView)
+            layoutManager = slicer.app.layoutManager()
+            # a layout with a table view, from the current one (unchanged if it has one)
+            layoutManager.setLayout(slicer.vtkSlicerTablesLogic.GetLayoutWithTable(layoutManager.layout))
             appLogic = slicer.app.applicationLogic()
             appLogic.GetSelectionNode().SetActiveTableID(tableNode.GetID())
             appLogic.PropagateTableSelection()
@@ -361,32 +489,8 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
         return CD8RScoreParameterNode(super().getParameterNode())
 
     def ensureRequirements(self) -> None:
-        """Install the packages of Resources/requirements.txt that are missing, after asking the user.
-
-        pyradiomics: the copy SlicerRadiomics installs is used when present (never a second copy over it).
-        slicer.packaging.pip_ensure where this Slicer has it (5.12 and newer), slicer.util.pip_install before.
-        """
-        import importlib.util
-        import re
-
-        path = self.resourcePath("requirements.txt")
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
-                 if line.strip() and not line.startswith("#")]
-        moduleOf = {"pyradiomics-bhklab": "radiomics", "scipy": "scipy", "filelock": "filelock"}
-        missing = [line for line in lines
-                   if importlib.util.find_spec(moduleOf[re.match(r"[A-Za-z0-9_.-]+", line).group(0)]) is None]
-        if not missing:
-            return
-        try:
-            from slicer import packaging
-        except ImportError:  # Slicer before 5.12
-            if not slicer.util.confirmOkCancelDisplay(
-                    _("CD8RScore needs these Python packages: {missing}. Install them now?").format(
-                        missing=", ".join(missing))):
-                raise RuntimeError(_("Missing Python packages: {missing}").format(missing=", ".join(missing)))
-            slicer.util.pip_install(missing)
-            return
-        packaging.pip_ensure(missing, requester="CD8RScore")
+        """Install the packages of Resources/CD8RScore-requirements.txt that are missing, after asking the user."""
+        ensurePythonRequirements(self.resourcePath(REQUIREMENTS_FILE), "CD8RScore")
 
     def resourcePath(self, relativePath: str) -> Path:
         """A file of this module's Resources folder."""
@@ -399,14 +503,12 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
         found = mrml.dicom_acquisition(volumeNode, getattr(slicer, "dicomDatabase", None))
         return found.patient_id or volumeNode.GetName()
 
-    def kvpFor(self, volumeNode, userKvp: float, signature):
-        """KvpInfo of a scan: the typed value (kV) if > 0, else DICOM tag (0018,0060), else the signature's
-        assumed value; the source is recorded in every row."""
-        from CD8RScoreLib import mrml
-        from CD8RScoreLib.scoring import resolve_kvp
+    def kvpFor(self, volumeNode, typedKvp: float, signature):
+        """KvpInfo of one scan: the value typed for this scan (kV) if > 0, else its DICOM tag (0018,0060), else the
+        signature's assumed value; the source is recorded in every row."""
+        from CD8RScoreLib.scene_scoring import scan_kvp
 
-        dicomKvp = mrml.dicom_acquisition(volumeNode, getattr(slicer, "dicomDatabase", None)).kvp
-        return resolve_kvp(signature, dicomKvp, userKvp if userKvp > 0 else None)
+        return scan_kvp(volumeNode, typedKvp, signature, getattr(slicer, "dicomDatabase", None))
 
     def loadSignature(self, path: Optional[Path]):
         """The signature of the file at path, else the bundled demonstration signature."""
@@ -427,7 +529,7 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
             raise ValueError(_("For a follow-up, select both its CT volume and its segmentation."))
         signature = self.loadSignature(p.signaturePath)
         kvp = self.kvpFor(p.inputVolume, p.kvp, signature)
-        followupKvp = self.kvpFor(p.followupVolume, p.kvp, signature) if p.followupVolume else None
+        followupKvp = self.kvpFor(p.followupVolume, p.followupKvp, signature) if p.followupVolume else None
         previous = self._previousResult(p)
         result = score_patient_in_scene(
             slicer.mrmlScene, p.inputVolume, p.inputSegmentation, signature, p.patientId.strip(), kvp,
@@ -438,9 +540,11 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
         p.followupTable = result.followup_table
         p.candidate = result.candidate or ""
         p.banner = self.bannerText(signature)
-        p.kvpNote = {"user": _("{kv:g} kV as typed"), "dicom": _("{kv:g} kV from DICOM (0018,0060)"),
-                     "assumed": _("kVp unknown: {kv:g} kV assumed (type it to override)")}[kvp.source].format(
-            kv=kvp.kvp)
+        notes = {"user": _("{kv:g} kV as typed"), "dicom": _("{kv:g} kV from DICOM (0018,0060)"),
+                 "assumed": _("kVp unknown: {kv:g} kV assumed (type it to override)")}
+        p.kvpNote = notes[kvp.source].format(kv=kvp.kvp)
+        if followupKvp is not None:
+            p.kvpNote += "; " + _("follow-up: {note}").format(note=notes[followupKvp.source].format(kv=followupKvp.kvp))
         logging.info(f"CD8RScore: {len(result.rows_e0)} lesions scored with {signature.label}; "
                      f"least-infiltrated lesion: {result.candidate}")
         return result
@@ -454,7 +558,8 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
         return _("Scores use the signature {label}.").format(label=signature.label)
 
     def _previousResult(self, p: CD8RScoreParameterNode):
-        """The table nodes of the last run, to update them in place."""
+        """The table nodes of the last run; scoring updates them in place only if they are this module's tables of
+        the same patient (scene_scoring), else it makes new ones named after the patient."""
         from types import SimpleNamespace
 
         if not p.lesionTable:
@@ -496,12 +601,25 @@ class CD8RScoreTest(ScriptedLoadableModuleTest):
     """A synthetic CT with three spherical lesions through the logic: table, colours, candidate, cohort."""
 
     def setUp(self):
-        """Start from an empty scene."""
+        """Start from an empty scene; skip, naming them, when packages the test needs are not installed (a clean
+        Slicer in --testing mode installs nothing)."""
+        from CD8RScoreLib.python_packages import unmet_requirements
+
+        missing = unmet_requirements(Path(__file__).resolve().parent / "Resources" / REQUIREMENTS_FILE)
+        if missing:
+            self.skipTest(f"skipped: Python packages not installed: {', '.join(missing)} (the module installs "
+                          "them when it first runs, or use slicer.util.pip_install)")
         slicer.mrmlScene.Clear()
 
     def runTest(self):
-        """Run every test."""
-        self.setUp()
+        """Run every test (reports the skip in the GUI's Reload and Test)."""
+        import unittest
+
+        try:
+            self.setUp()
+        except unittest.SkipTest as skipped:
+            self.delayDisplay(str(skipped))
+            return
         self.test_ThreeLesionsTableAndColours()
 
     def test_ThreeLesionsTableAndColours(self):

@@ -23,6 +23,10 @@ from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoada
                                            ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
 from slicer.util import VTKObservationMixin
 
+# CD8RScore (a declared dependency) provides the installer, the Optional[Path] connector of the path fields (used
+# by connectGui once imported), the documentation link and the contributors
+from CD8RScore import CONTRIBUTORS, OptionalPathConnector, documentationLink, ensurePythonRequirements  # noqa: F401
+
 RESEARCH_USE_NOTICE = "For research use only, not for clinical decisions."
 CITATION = ("Sun R, et al. Radiomics to evaluate interlesion heterogeneity and to predict lesion response and "
             "patient outcomes using a validated signature of CD8 cells in advanced melanoma patients treated "
@@ -31,8 +35,9 @@ DEFAULT_SEED = 20220101
 """Same as CD8RScoreCohortLib.analysis.DEFAULT_SEED (the self-test checks it)."""
 DEFAULT_MIN_VOLUME_ML = 1.0
 """Same as CD8RScoreCohortLib.analysis.DEFAULT_MIN_VOLUME_ML (the self-test checks it)."""
-PLOT_TABLE_LAYOUT = slicer.vtkMRMLLayoutNode.SlicerLayoutFourUpPlotTableView
-"""A layout with a plot view and a table view next to the slice and 3D views."""
+REQUIREMENTS_FILE = "CD8RScoreCohort-requirements.txt"
+"""Resources file of the packages the module installs; named after the module, since the resources of every module
+are installed into one Resources folder."""
 
 
 #
@@ -47,8 +52,8 @@ class CD8RScoreCohort(ScriptedLoadableModule):
         ScriptedLoadableModule.__init__(self, parent)
         self.parent.title = _("CD8RScore Cohort")
         self.parent.categories = [translate("qSlicerAbstractCoreModule", "Quantification")]
-        self.parent.dependencies = []
-        self.parent.contributors = ["CD8RScore project"]
+        self.parent.dependencies = ["CD8RScore"]  # its installer, documentation link and contributors
+        self.parent.contributors = [CONTRIBUTORS]
         self.parent.helpText = _(
             "<p><b>{notice}</b></p>"
             "<p>Cohort statistics of the CD8 radiomics score: lesion-level AUC of the baseline score for "
@@ -62,6 +67,7 @@ class CD8RScoreCohort(ScriptedLoadableModule):
             "covariates). Outputs in the chosen folder: results.json, CSV tables, PNG figures and report.html; "
             "the summary tables and the Kaplan-Meier and ROC curves are shown in Slicer's views.</p>"
             "<p>Methods: {citation}</p>").format(notice=RESEARCH_USE_NOTICE, citation=CITATION)
+        self.parent.helpText += documentationLink()
         self.parent.acknowledgementText = _(
             "Statistical methods follow the melanoma study: {citation} "
             "The CD8 radiomics signature: Sun R, et al. Lancet Oncol 2018;19:1180-91.").format(citation=CITATION)
@@ -87,12 +93,12 @@ class CD8RScoreCohortParameterNode:
     table - table shown in the table view.
     """
 
-    lesionsPath: Path
-    clinicalPath: Path
-    outputFolder: Path
+    lesionsPath: Optional[Path]
+    clinicalPath: Optional[Path]
+    outputFolder: Optional[Path]
     seed: Annotated[int, WithinRange(0, 2147483647)] = DEFAULT_SEED
     useReferenceCutoff: bool = False
-    referenceCutoff: float = 0.0
+    referenceCutoff: Annotated[float, WithinRange(-1000.0, 1000.0)] = 0.0
     minVolumeMl: Annotated[float, WithinRange(0.0, 1000.0)] = DEFAULT_MIN_VOLUME_ML
     banner: str = ""
     chart: vtkMRMLPlotChartNode
@@ -100,7 +106,7 @@ class CD8RScoreCohortParameterNode:
 
 
 def _isSet(path: Optional[Path]) -> bool:
-    """A path field holds a path (an empty ctkPathLineEdit gives Path("."))."""
+    """A path field holds a path (None when empty; "." in a scene saved by an earlier version)."""
     return path is not None and str(path) not in ("", ".")
 
 
@@ -136,8 +142,9 @@ class CD8RScoreCohortWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.showResultsButton.connect("clicked(bool)", self.onShowResultsButton)
         self.ui.openReportButton.connect("clicked(bool)", self.onOpenReportButton)
         self.ui.simulatedCohortButton.connect("clicked(bool)", self.onSimulatedCohortButton)
-        self.ui.chartSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onChartSelected)
-        self.ui.tableSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onTableSelected)
+        # the user's choice only (not the parameter node filling the selectors when the module opens)
+        self.ui.chartSelector.connect("nodeActivated(vtkMRMLNode*)", self.onChartSelected)
+        self.ui.tableSelector.connect("nodeActivated(vtkMRMLNode*)", self.onTableSelected)
 
         self.initializeParameterNode()
 
@@ -193,34 +200,21 @@ class CD8RScoreCohortWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.bannerLabel.visible = bool(p and p.banner)
 
     def _ensureRequirements(self) -> None:
-        """Install the Python packages of Resources/requirements.txt if missing (asks the user first):
-        slicer.packaging.pip_ensure where this Slicer has it (5.12 and newer), slicer.util.pip_install before."""
-        try:
-            from slicer import packaging
-        except ImportError:  # Slicer before 5.12
-            import importlib.util
-
-            moduleOf = {"pandas": "pandas", "scipy": "scipy", "lifelines": "lifelines", "matplotlib": "matplotlib"}
-            lines = [line.strip() for line in Path(self.resourcePath("requirements.txt")).read_text(
-                encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
-            missing = [line for line in lines if importlib.util.find_spec(moduleOf[line.split(">")[0]]) is None]
-            if missing and not slicer.util.confirmOkCancelDisplay(
-                    _("CD8RScore Cohort needs these Python packages: {missing}. Install them now?").format(
-                        missing=", ".join(missing))):
-                raise RuntimeError(_("Missing Python packages: {missing}").format(missing=", ".join(missing)))
-            if missing:
-                slicer.util.pip_install(missing)
-            return
-        packaging.pip_ensure(packaging.load_requirements(self.resourcePath("requirements.txt")),
-                             requester="CD8RScoreCohort")
+        """Install the packages of Resources/CD8RScoreCohort-requirements.txt that are missing (asks first)."""
+        ensurePythonRequirements(Path(self.resourcePath(REQUIREMENTS_FILE)), "CD8RScore Cohort")
 
     def onRunButton(self) -> None:
         """Run the analysis with a progress dialog, then show its tables and charts."""
         p = self._parameterNode
         with slicer.util.tryWithErrorDisplay(_("The cohort analysis failed."), waitCursor=True):
             self._ensureRequirements()
+            # the analysis runs as one call that cannot be interrupted: a busy dialog without a Cancel button,
+            # application-modal, with the panel's actions disabled until it ends
             progress = slicer.util.createProgressDialog(
-                windowTitle=_("CD8RScore Cohort"), labelText=_("Running the cohort analysis..."), maximum=0)
+                windowTitle=_("CD8RScore Cohort"), labelText=_("Running the cohort analysis..."), maximum=0,
+                windowModality=qt.Qt.ApplicationModal, autoClose=False)
+            progress.setCancelButton(None)
+            self._setActionsEnabled(False)
             slicer.app.processEvents()
             try:
                 results = self.logic.runAnalysis(
@@ -232,7 +226,16 @@ class CD8RScoreCohortWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 views = self.logic.showResults(p.outputFolder, results)
             finally:
                 progress.close()
+                self._setActionsEnabled(True)
             self._show(views)
+
+    def _setActionsEnabled(self, enabled: bool) -> None:
+        """Enable or disable the inputs and the action buttons (disabled while an analysis runs)."""
+        for widget in (self.ui.inputsCollapsibleButton, self.ui.settingsCollapsibleButton,
+                       self.ui.resultsCollapsibleButton, self.ui.runButton):
+            widget.enabled = enabled
+        if enabled:
+            self._updateButtons()
 
     def onShowResultsButton(self) -> None:
         """Show the tables and charts of an analysis already in the output folder."""
@@ -269,7 +272,10 @@ class CD8RScoreCohortWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         p.banner = views.banner
         p.table = views.tables.get("hr") or next(iter(views.tables.values()))
         p.chart = next(iter(views.charts.values()))
-        slicer.app.layoutManager().setLayout(PLOT_TABLE_LAYOUT)
+        layoutManager = slicer.app.layoutManager()
+        # a layout with a plot view and a table view, from the current one (unchanged if it has both)
+        layoutManager.setLayout(slicer.vtkSlicerTablesLogic.GetLayoutWithTable(
+            slicer.vtkSlicerPlotsLogic.GetLayoutWithPlot(layoutManager.layout)))
         self.onChartSelected(p.chart)
         self.onTableSelected(p.table)
         self._updateButtons()
@@ -282,6 +288,8 @@ class CD8RScoreCohortWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onTableSelected(self, tableNode) -> None:
         """Show the chosen table in the table view."""
         if tableNode:
+            layoutManager = slicer.app.layoutManager()
+            layoutManager.setLayout(slicer.vtkSlicerTablesLogic.GetLayoutWithTable(layoutManager.layout))
             appLogic = slicer.app.applicationLogic()
             appLogic.GetSelectionNode().SetActiveTableID(tableNode.GetID())
             appLogic.PropagateTableSelection()
@@ -348,12 +356,25 @@ class CD8RScoreCohortTest(ScriptedLoadableModuleTest):
     """The analysis of a small simulated cohort through the logic, and its nodes in the scene."""
 
     def setUp(self):
-        """Start from an empty scene."""
+        """Start from an empty scene; skip, naming them, when packages the test needs are not installed (a clean
+        Slicer in --testing mode installs nothing)."""
+        from CD8RScoreLib.python_packages import unmet_requirements
+
+        missing = unmet_requirements(Path(__file__).resolve().parent / "Resources" / REQUIREMENTS_FILE)
+        if missing:
+            self.skipTest(f"skipped: Python packages not installed: {', '.join(missing)} (the module installs "
+                          "them when it first runs, or use slicer.util.pip_install)")
         slicer.mrmlScene.Clear()
 
     def runTest(self):
-        """Run every test."""
-        self.setUp()
+        """Run every test (reports the skip in the GUI's Reload and Test)."""
+        import unittest
+
+        try:
+            self.setUp()
+        except unittest.SkipTest as skipped:
+            self.delayDisplay(str(skipped))
+            return
         self.test_ParameterDefaultsAreTheLibrarys()
         self.setUp()
         self.test_SimulatedCohortTablesAndCharts()

@@ -9,13 +9,26 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 import SimpleITK as sitk
 
-logging.getLogger("radiomics").setLevel(logging.ERROR)
+
+
+@contextmanager
+def radiomics_errors_only():
+    """pyradiomics logs errors only while the block runs; its logger's level is restored after, so a host
+    application (Slicer, SlicerRadiomics) keeps its own settings."""
+    logger = logging.getLogger("radiomics")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,7 @@ class _AbsoluteBinning:
 
 
 def _absolute(cls):
-    # keep pyradiomics' module so that its loggers (silenced above) stay the ones used
+    # keep pyradiomics' module so that its loggers (quietened by radiomics_errors_only) stay the ones used
     return type(f"Absolute{cls.__name__}", (_AbsoluteBinning, cls), {"__module__": cls.__module__})
 
 
@@ -79,7 +92,6 @@ def feature_classes() -> dict[str, type]:
     """
     from radiomics import firstorder, glcm, glrlm, glszm, ngtdm
 
-    logging.getLogger("radiomics").setLevel(logging.ERROR)
     classes = (firstorder.RadiomicsFirstOrder, glcm.RadiomicsGLCM, glrlm.RadiomicsGLRLM, glszm.RadiomicsGLSZM,
                ngtdm.RadiomicsNGTDM)
     return {family: _absolute(cls) for family, cls in zip(FAMILIES, classes)}
@@ -256,15 +268,16 @@ def compute_features(image: sitk.Image, mask: sitk.Image, families: Iterable[str
     if not mask_array.any():
         raise ValueError("the VOI is empty")
     results: dict[str, float] = {}
-    for family in families:
-        cls = feature_classes()[family]
-        extractor = cls(image, voi, binWidth=discretisation.bin_width, absoluteDiscretisation=discretisation,
-                        **PYRADIOMICS_SETTINGS)
-        wanted = [info.name for info in FEATURES.values() if info.family == family]
-        for name in wanted:
-            extractor.enableFeatureByName(name, True)
-        for name, value in extractor.execute().items():
-            key = f"{family}_{name}"
-            if key in FEATURES:
-                results[key] = float(value)
+    with radiomics_errors_only():
+        for family in families:
+            cls = feature_classes()[family]
+            extractor = cls(image, voi, binWidth=discretisation.bin_width, absoluteDiscretisation=discretisation,
+                            **PYRADIOMICS_SETTINGS)
+            wanted = [info.name for info in FEATURES.values() if info.family == family]
+            for name in wanted:
+                extractor.enableFeatureByName(name, True)
+            for name, value in extractor.execute().items():
+                key = f"{family}_{name}"
+                if key in FEATURES:
+                    results[key] = float(value)
     return results

@@ -33,6 +33,10 @@ SCORE_TAGS = {"score": "CD8RScore.score", "score_class": "CD8RScore.score_class"
               "signature_name": "CD8RScore.signature", "signature_status": "CD8RScore.signature_status",
               "reason": "CD8RScore.reason"}
 """Lesion-table column -> segment tag written after scoring."""
+RESULT_TABLE_ATTRIBUTE = "CD8RScore.table"
+"""Table node attribute naming which result table it is: "lesions E0", "lesions E1" or "patient"."""
+PATIENT_ATTRIBUTE = "CD8RScore.patient"
+"""Table node attribute holding the patient ID of a result table."""
 LPS_FROM_RAS = np.diag([-1.0, -1.0, 1.0])
 
 NOT_COMPUTABLE_RGB = (0.5, 0.5, 0.5)
@@ -137,6 +141,16 @@ def label_image_to_segmentation(scene, labels: sitk.Image, reference_volume_node
     return segmentation_node
 
 
+def first_ct_volume(scene):
+    """The first scalar volume node of the scene that is not a label map (None if there is none)."""
+    nodes = scene.GetNodesByClass("vtkMRMLScalarVolumeNode")
+    for i in range(nodes.GetNumberOfItems()):
+        node = nodes.GetItemAsObject(i)
+        if not node.IsA("vtkMRMLLabelMapVolumeNode"):
+            return node
+    return None
+
+
 def segment_ids(segmentation_node) -> list[str]:
     """The segment IDs in display order."""
     segmentation = segmentation_node.GetSegmentation()
@@ -207,7 +221,9 @@ def segment_location(segmentation_node, segment_id: str) -> "tuple[str | None, s
     site = guess_site(segment.GetName())
     if site:
         return site, "name"
-    terminology = segment.GetTerminology() if segment.HasTerminology() else ""
+    # read as the segment's terminology tag: vtkSegment.GetTerminology/HasTerminology exist only from Slicer 5.10
+    entry = vtk.mutable("")
+    terminology = str(entry) if segment.GetTag(slicer.vtkSegment.GetTerminologyEntryTagName(), entry) else ""
     # Terminology entry: "context~category~type~type modifier~region context~region~region modifier", each coded
     # concept "scheme^code^meaning": the type and region meanings (e.g. "Liver", "Lymph node") name the site.
     fields = terminology.split("~")
@@ -228,10 +244,11 @@ def set_segment_location(segmentation_node, segment_id: str, site: str) -> None:
     segmentation_node.GetSegmentation().GetSegment(segment_id).SetTag(LOCATION_TAG, site)
 
 
-def lesion_inputs(segmentation_node, volume_node) -> list[LesionInput]:
+def lesion_inputs(segmentation_node, volume_node, should_cancel=None) -> list[LesionInput]:
     """One LesionInput per segment (lesion_id = segment name), masks on the CT grid, location from
-    :func:`segment_location` ("other" when unknown, flagged as not given)."""
-    from .scoring import LesionInput
+    :func:`segment_location` ("other" when unknown, flagged as not given). ``should_cancel()`` returning True
+    raises scoring.ScoringCancelled between segments."""
+    from .scoring import LesionInput, ScoringCancelled
 
     if segmentation_node is None or segmentation_node.GetSegmentation().GetNumberOfSegments() == 0:
         raise InputError("no lesion segments; segment the lesions (one segment per lesion) and select the "
@@ -249,6 +266,8 @@ def lesion_inputs(segmentation_node, volume_node) -> list[LesionInput]:
     dims = volume_node.GetImageData().GetDimensions()
     lesions = []
     for segment_id in segment_ids(segmentation_node):
+        if should_cancel is not None and should_cancel():
+            raise ScoringCancelled(f"cancelled while reading the masks of {segmentation_node.GetName()}")
         name = segmentation.GetSegment(segment_id).GetName()
         site, _source = segment_location(segmentation_node, segment_id)
         lesions.append(LesionInput(lesion_id=name, segment_name=name,
@@ -317,11 +336,19 @@ def _column_info(name: str, signature: "Signature | None") -> tuple[str, str]:
 
 
 def rows_to_table_node(scene, rows: Sequence[dict], columns: Sequence[str], name: str,
-                       signature: "Signature | None" = None, table_node=None):
+                       signature: "Signature | None" = None, table_node=None,
+                       attributes: "dict[str, str] | None" = None):
     """A vtkMRMLTableNode with one row per lesion: numeric columns as doubles (empty = NaN), the others as text;
-    each column's unit and description set (they reach the CSV schema when the table is saved)."""
+    each column's unit and description set (they reach the CSV schema when the table is saved). ``attributes``
+    are set before a new node enters the scene (so node selectors filtering on them list it at once)."""
     if table_node is None:
-        table_node = scene.AddNewNodeByClass("vtkMRMLTableNode", scene.GenerateUniqueName(name))
+        table_node = slicer.vtkMRMLTableNode()
+        table_node.SetName(scene.GenerateUniqueName(name))
+        for key, value in (attributes or {}).items():
+            table_node.SetAttribute(key, value)
+        scene.AddNode(table_node)
+    for key, value in (attributes or {}).items():
+        table_node.SetAttribute(key, value)
     table = vtk.vtkTable()
     for column in columns:
         values = [row.get(column) for row in rows]
@@ -343,8 +370,20 @@ def rows_to_table_node(scene, rows: Sequence[dict], columns: Sequence[str], name
             table_node.SetColumnUnitLabel(column, unit)
         if description:
             table_node.SetColumnDescription(column, description)
-    table_node.SetAttribute("CD8RScore.table", "1")
     return table_node
+
+
+def result_table_attributes(kind: str, patient_id: str, provenance: "dict[str, str]") -> dict[str, str]:
+    """Node attributes marking this module's ``kind`` table ("lesions E0", "lesions E1", "patient") of a patient,
+    with the software that computed it (``CD8RScore.*``, saved with the scene)."""
+    return {RESULT_TABLE_ATTRIBUTE: kind, PATIENT_ATTRIBUTE: patient_id,
+            **{f"CD8RScore.{key}": str(value) for key, value in provenance.items()}}
+
+
+def is_result_table(table_node, kind: str, patient_id: str) -> bool:
+    """The node is this module's ``kind`` table of this patient (so a new run may update it in place)."""
+    return (table_node is not None and table_node.GetAttribute(RESULT_TABLE_ATTRIBUTE) == kind
+            and table_node.GetAttribute(PATIENT_ATTRIBUTE) == patient_id)
 
 
 def table_node_rows(table_node) -> tuple[list[str], list[dict]]:

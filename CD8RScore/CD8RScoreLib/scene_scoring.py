@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from . import mrml
+from . import __version__, mrml
 from .errors import InputError
 from .lesion_table import lesion_columns
 from .patient import DEFAULT_MIN_VOLUME_ML, PATIENT_COLUMNS, patient_summary
+from .python_packages import radiomics_provenance
 from .response import lesion_response
-from .scoring import KvpInfo, score_lesions
+from .scoring import KvpInfo, ScoringCancelled, resolve_kvp, score_lesions
 from .signature import Signature
 
 RESPONSE_TABLE_COLUMNS = ("diameter_change_pct", "response")
@@ -54,6 +55,24 @@ def _staged(progress: "Progress | None", offset: int, total: int, stage: str) ->
     return lambda done, _n, name: progress(offset + done, total, f"{stage}: {name}" if name else stage)
 
 
+def scan_kvp(volume_node, typed_kv: float, signature: Signature, dicom_database=None) -> KvpInfo:
+    """kVp of one scan: the value typed for this scan (kV) if > 0, else the DICOM tag (0018,0060) of this volume,
+    else the signature's assumed value; the source is recorded in every row. Scans never share a typed value."""
+    dicom_kv = mrml.dicom_acquisition(volume_node, dicom_database).kvp
+    return resolve_kvp(signature, dicom_kv, typed_kv if typed_kv and typed_kv > 0 else None)
+
+
+def _check_cancel(should_cancel: "Callable[[], bool] | None", step: str) -> None:
+    if should_cancel is not None and should_cancel():
+        raise ScoringCancelled(f"cancelled while {step}")
+
+
+def _result_table(previous_node, kind: str, patient_id: str):
+    """An earlier run's table node to update in place: only this module's ``kind`` table of this same patient
+    (any other node, e.g. another patient's table, is left intact and a new node is made)."""
+    return previous_node if mrml.is_result_table(previous_node, kind, patient_id) else None
+
+
 def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Signature, patient_id: str,
                            kvp: KvpInfo, min_volume_ml: float = DEFAULT_MIN_VOLUME_ML,
                            followup_volume_node=None, followup_segmentation_node=None,
@@ -63,17 +82,26 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
                            previous: "Optional[SceneResult]" = None) -> SceneResult:
     """Score every lesion of the baseline (and follow-up) and put the results into the scene.
 
-    ``previous``: the result of an earlier run, whose table nodes are reused (updated in place).
-    Raises scoring.ScoringCancelled if ``should_cancel()`` becomes true; the scene is then left unchanged.
+    ``kvp`` and ``followup_kvp`` are each scan's own (see :func:`scan_kvp`); a follow-up needs ``followup_kvp``.
+    ``previous``: the result of an earlier run; its table nodes are updated in place when they are this patient's
+    tables, else new nodes named after the patient are made. Raises scoring.ScoringCancelled if
+    ``should_cancel()`` becomes true (checked while reading the images, for each lesion and before the scene is
+    changed); the scene is then left unchanged.
     """
-    if not patient_id.strip():
+    patient_id = patient_id.strip()
+    if not patient_id:
         raise InputError("empty patient ID; type the patient's identifier", None, "patient ID")
-    image = mrml.volume_to_image(volume_node)
-    lesions = mrml.lesion_inputs(segmentation_node, volume_node)
     followup = followup_volume_node is not None and followup_segmentation_node is not None
+    if followup and followup_kvp is None:
+        raise ValueError("a follow-up needs its own kVp (scan_kvp of the follow-up volume)")
+    image = mrml.volume_to_image(volume_node)
+    _check_cancel(should_cancel, "reading the CT")
+    lesions = mrml.lesion_inputs(segmentation_node, volume_node, should_cancel=should_cancel)
     if followup:
         image_e1 = mrml.volume_to_image(followup_volume_node)
-        lesions_e1 = mrml.lesion_inputs(followup_segmentation_node, followup_volume_node)
+        _check_cancel(should_cancel, "reading the follow-up CT")
+        lesions_e1 = mrml.lesion_inputs(followup_segmentation_node, followup_volume_node,
+                                        should_cancel=should_cancel)
         # the follow-up lesion keeps the baseline's site when its segment has none of its own
         sites = {lesion.lesion_id: (lesion.location, lesion.location_given) for lesion in lesions}
         for lesion in lesions_e1:
@@ -85,7 +113,7 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
     rows_e1: list[dict] = []
     if followup:
         del image
-        rows_e1 = score_lesions(image_e1, lesions_e1, signature, followup_kvp or kvp, patient_id, "E1",
+        rows_e1 = score_lesions(image_e1, lesions_e1, signature, followup_kvp, patient_id, "E1",
                                 progress=_staged(progress, len(lesions), total, "follow-up"),
                                 should_cancel=should_cancel)
     summary = patient_summary(rows_e0, min_volume_ml)
@@ -100,15 +128,24 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
                       for row in rows_e0]
         columns = columns + list(RESPONSE_TABLE_COLUMNS)
 
-    lesion_table = mrml.rows_to_table_node(scene, table_rows, columns, f"{patient_id} CD8RScore lesions E0",
-                                           signature, previous.lesion_table if previous else None)
-    patient_table = mrml.rows_to_table_node(scene, [summary], PATIENT_COLUMNS, f"{patient_id} CD8RScore patient",
-                                            signature, previous.patient_table if previous else None)
+    _check_cancel(should_cancel, "about to update the scene")  # from here on the scene changes: no more cancel
+    if progress is not None:
+        progress(total, total, "updating the scene")
+    provenance = {"version": __version__, **radiomics_provenance(), "signature": signature.label}
+    lesion_table = mrml.rows_to_table_node(
+        scene, table_rows, columns, f"{patient_id} CD8RScore lesions E0", signature,
+        _result_table(previous.lesion_table if previous else None, "lesions E0", patient_id),
+        mrml.result_table_attributes("lesions E0", patient_id, provenance))
+    patient_table = mrml.rows_to_table_node(
+        scene, [summary], PATIENT_COLUMNS, f"{patient_id} CD8RScore patient", signature,
+        _result_table(previous.patient_table if previous else None, "patient", patient_id),
+        mrml.result_table_attributes("patient", patient_id, provenance))
     followup_table = None
     if followup:
-        followup_table = mrml.rows_to_table_node(scene, rows_e1, lesion_columns(signature.feature_keys),
-                                                 f"{patient_id} CD8RScore lesions E1", signature,
-                                                 previous.followup_table if previous else None)
+        followup_table = mrml.rows_to_table_node(
+            scene, rows_e1, lesion_columns(signature.feature_keys), f"{patient_id} CD8RScore lesions E1", signature,
+            _result_table(previous.followup_table if previous else None, "lesions E1", patient_id),
+            mrml.result_table_attributes("lesions E1", patient_id, provenance))
         mrml.colour_segments_by_score(scene, followup_segmentation_node, rows_e1, signature)
         mrml.write_score_tags(followup_segmentation_node, rows_e1)
     scale, legend = mrml.colour_segments_by_score(scene, segmentation_node, rows_e0, signature)

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import SimpleITK as sitk
 
-from .features import compute_features
+from .features import compute_features, radiomics_errors_only
 from .imageio import AcquisitionInfo
 from .lesion_table import lesion_columns
 from .locations import signature_category
@@ -83,9 +83,9 @@ def longest_axial_diameter_mm(mask: sitk.Image) -> float:
     """
     from radiomics import shape
 
-    logging.getLogger("radiomics").setLevel(logging.ERROR)
     image = sitk.Cast(mask, sitk.sitkFloat32)
-    return float(shape.RadiomicsShape(image, mask, label=1).getMaximum2DDiameterSliceFeatureValue())
+    with radiomics_errors_only():
+        return float(shape.RadiomicsShape(image, mask, label=1).getMaximum2DDiameterSliceFeatureValue())
 
 
 def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signature, kvp: KvpInfo,

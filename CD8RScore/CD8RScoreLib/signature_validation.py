@@ -44,16 +44,13 @@ def correlation_ci(r: float, n: int, se_factor: float = 1.0) -> tuple[float, flo
 
 
 def _plot(path: Path, draw) -> None:
-    import matplotlib
+    from matplotlib.figure import Figure  # off pyplot: no process-wide backend is chosen
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 4.5), dpi=110)
+    fig = Figure(figsize=(5.5, 4.5), dpi=110)
+    ax = fig.subplots()
     draw(ax)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def _img(path: Path, alt: str) -> str:

@@ -87,13 +87,11 @@ def risk_profiles(cph, model: dict) -> list[dict]:
 
 def plot_nomogram(model: dict, path, title: str) -> None:
     """PNG nomogram: a points scale, one scale per term, total points and the 12/24-month OS scales."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .plots import new_figure
 
     variables = model["variables"]
     n_rows = 1 + len(variables) + 1 + len(model["times_months"])
-    fig, ax = plt.subplots(figsize=(9, 0.6 * n_rows + 1.2))
+    fig, ax = new_figure((9, 0.6 * n_rows + 1.2))
     max_total = max(model["max_total_points"], 1e-9)
     # every scale is drawn on [0, 1] of the x axis: term scales in points/100, outcome scales in total/max
     y = n_rows
@@ -136,5 +134,4 @@ def plot_nomogram(model: dict, path, title: str) -> None:
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import numpy as np
+from lifelines import KaplanMeierFitter
+from lifelines.plotting import add_at_risk_counts
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from lifelines import KaplanMeierFitter  # noqa: E402
-from lifelines.plotting import add_at_risk_counts  # noqa: E402
-
-from .roc import roc_curve  # noqa: E402
+from .roc import roc_curve
 
 DPI = 110
+
+
+def new_figure(figsize: tuple) -> tuple:
+    """(figure, axes) drawn off pyplot and saved with the Agg canvas: no backend is chosen for the whole process,
+    so a host application (Slicer) keeps its own. Size in inches."""
+    figure = Figure(figsize=figsize)
+    return figure, figure.subplots()
 
 
 def km_plot(time, event, high, title: str, path, xlabel: str = "Months", footnote: str = "") -> None:
@@ -22,7 +26,7 @@ def km_plot(time, event, high, title: str, path, xlabel: str = "Months", footnot
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=float)
     high = np.asarray(high, dtype=bool)
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, ax = new_figure((7, 5))
     fitters = []
     for mask, label, colour in ((~high, "low", "tab:red"), (high, "high", "tab:blue")):
         if mask.sum() == 0:
@@ -36,17 +40,16 @@ def km_plot(time, event, high, title: str, path, xlabel: str = "Months", footnot
     ax.set_ylim(0, 1.02)
     ax.set_title(title, fontsize=10)
     if fitters:
-        add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"])
+        add_at_risk_counts(*fitters, ax=ax, fig=fig, rows_to_show=["At risk"])
     if footnote:
         fig.text(0.01, 0.005, footnote, fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
-    plt.close(fig)
 
 
 def roc_plot(curves: list[tuple[str, np.ndarray, np.ndarray, "float | None"]], path, title: str) -> None:
     """ROC curves; each entry is (label, scores, is_case, auc). Direction ">": low score calls progression."""
-    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    fig, ax = new_figure((5.5, 5.5))
     for label, scores, cases, auc in curves:
         fpr, tpr = roc_curve(scores, cases, direction=">")
         text = f"{label} (AUC {auc:.2f})" if auc is not None else label
@@ -58,14 +61,13 @@ def roc_plot(curves: list[tuple[str, np.ndarray, np.ndarray, "float | None"]], p
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
-    plt.close(fig)
 
 
 def forest_plot(rows: list[dict], path, title: str) -> None:
     """Hazard ratios with 95 % CIs on a log axis; rows: {"label", "hr", "ci95", "p"} (HR None = skipped)."""
     rows = [r for r in rows if r.get("hr") is not None and r.get("ci95") and all(
         math.isfinite(v) and v > 0 for v in [r["hr"], *r["ci95"]])]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(rows), 1) + 1.4))
+    fig, ax = new_figure((8, 0.35 * max(len(rows), 1) + 1.4))
     for i, r in enumerate(rows):
         y = len(rows) - i
         ax.plot(r["ci95"], [y, y], color="black", lw=1)
@@ -82,13 +84,12 @@ def forest_plot(rows: list[dict], path, title: str) -> None:
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
-    plt.close(fig)
 
 
 def score_by_location_plot(groups: dict[str, np.ndarray], cutoff: float, path, title: str) -> None:
     """Box plots of lesion scores per location, with the reference cut-off as a line."""
     labels = list(groups)
-    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(labels) + 2), 4.5))
+    fig, ax = new_figure((max(6, 0.6 * len(labels) + 2), 4.5))
     ax.boxplot([groups[k] for k in labels], showfliers=True)
     ax.set_xticks(range(1, len(labels) + 1))
     ax.set_xticklabels([f"{k}\n(n={len(groups[k])})" for k in labels], fontsize=7, rotation=45, ha="right")
@@ -98,4 +99,3 @@ def score_by_location_plot(groups: dict[str, np.ndarray], cutoff: float, path, t
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
-    plt.close(fig)

@@ -20,6 +20,7 @@ UI = MODULE_DIR / "Resources" / "UI" / "CD8RScore.ui"
 LIB = MODULE_DIR / "CD8RScoreLib"
 WIDGET_FOR_TYPE = {  # parameter annotation -> widget classes slicer.parameterNodeWrapper can bind it to
     "Path": {"ctkPathLineEdit", "ctkDirectoryButton"},
+    "Optional[Path]": {"ctkPathLineEdit"},  # CD8RScore.OptionalPathConnector: empty field = None
     "float": {"ctkDoubleSpinBox", "QDoubleSpinBox", "ctkSliderWidget"},  # Slicer's float connector
     "str": {"QLabel", "QLineEdit"},
     "vtkMRMLScalarVolumeNode": {"qMRMLNodeComboBox"},
@@ -52,8 +53,8 @@ def parameter_annotations(tree: ast.Module) -> dict[str, str]:
     for item in cls.body:
         if isinstance(item, ast.AnnAssign):
             annotation = item.annotation
-            if isinstance(annotation, ast.Subscript):  # Annotated[float, WithinRange(...)]
-                annotation = annotation.slice.elts[0]
+            if isinstance(annotation, ast.Subscript) and getattr(annotation.value, "id", "") == "Annotated":
+                annotation = annotation.slice.elts[0]  # Annotated[float, WithinRange(...)]
             out[item.target.id] = ast.unparse(annotation)
     return out
 
@@ -157,7 +158,7 @@ def test_icon_is_a_128_pixel_png():
 
 def test_requirements_are_dependencies_of_the_package():
     pyproject = (MODULE_DIR.parent / "pyproject.toml").read_text(encoding="utf-8")
-    lines = (MODULE_DIR / "Resources" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    lines = (MODULE_DIR / "Resources" / "CD8RScore-requirements.txt").read_text(encoding="utf-8").splitlines()
     requirements = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     assert any(r.startswith("pyradiomics") for r in requirements)
     for requirement in requirements:
@@ -184,7 +185,7 @@ print(load_signature().name)
     tree = ast.parse(MODULE_PY.read_text(encoding="utf-8"))
     top = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
     top |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
-    assert top <= {"logging", "pathlib", "typing", "qt", "vtk", "slicer"}, top
+    assert top <= {"logging", "pathlib", "typing", "qt", "ctk", "vtk", "slicer"}, top
 
 
 def test_ui_properties_exist_on_their_widgets():
@@ -200,13 +201,14 @@ def test_ui_properties_exist_on_their_widgets():
     assert kvp.find("property[@name='specialValueText']/string").text == "from DICOM"
 
 
-def test_every_requirement_maps_to_the_module_checked_before_installing(module_tree):
-    """Before Slicer 5.12 the module installs only missing packages, found by import name: each requirement of
-    Resources/requirements.txt must have its import name in the module's moduleOf table."""
-    tables = [ast.literal_eval(node.value) for node in ast.walk(module_tree)
-              if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "moduleOf"]
-    assert len(tables) == 1
-    lines = (MODULE_DIR / "Resources" / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    names = [re.match(r"[A-Za-z0-9_.-]+", line.strip()).group(0) for line in lines
-             if line.strip() and not line.startswith("#")]
-    assert names and set(names) == set(tables[0])
+def test_requirements_are_read_with_packaging_by_the_shared_helper(module_tree):
+    """The module installs through CD8RScore.ensurePythonRequirements, which reads the requirements file with
+    ``packaging`` (version bounds included) and no table of module names."""
+    from CD8RScoreLib.python_packages import read_requirements
+
+    requirements = read_requirements(MODULE_DIR / "Resources" / "CD8RScore-requirements.txt")
+    assert requirements and all(r.specifier for r in requirements)
+    calls = {n.func.id for n in ast.walk(module_tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert "ensurePythonRequirements" in calls
+    assert not [n for n in ast.walk(module_tree) if isinstance(n, ast.Assign)
+                and getattr(n.targets[0], "id", None) == "moduleOf"]

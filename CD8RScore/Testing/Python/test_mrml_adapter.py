@@ -184,7 +184,8 @@ def test_follow_up_matches_segments_by_name_and_classifies_response(tmp_path):
     # lesion 3 disappeared: its segment is kept empty in the follow-up segmentation, as a reader would
     s1.GetSegmentation().AddEmptySegment("lung 3-id", "lung 3")
     result = score_patient_in_scene(scene, v0, s0, SIGNATURE, "SYN-FU", KvpInfo(120.0, "user"),
-                                    followup_volume_node=v1, followup_segmentation_node=s1)
+                                    followup_volume_node=v1, followup_segmentation_node=s1,
+                                    followup_kvp=KvpInfo(120.0, "user"))
     responses = {r["lesion_id"]: r["response"] for r in result.response_rows}
     assert responses == {"liver 1": "progression", "node 2": "response", "lung 3": "complete_response"}
     _, rows = mrml.table_node_rows(result.lesion_table)
