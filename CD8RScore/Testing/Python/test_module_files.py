@@ -212,3 +212,10 @@ def test_requirements_are_read_with_packaging_by_the_shared_helper(module_tree):
     assert "ensurePythonRequirements" in calls
     assert not [n for n in ast.walk(module_tree) if isinstance(n, ast.Assign)
                 and getattr(n.targets[0], "id", None) == "moduleOf"]
+
+
+def test_the_logic_resolves_each_scans_kvp_from_its_own_field(module_tree):
+    """The follow-up's kVp comes from the follow-up field (else its own DICOM), never from the baseline's field."""
+    calls = {ast.unparse(node.args[0]): ast.unparse(node.args[1]) for node in ast.walk(module_tree)
+             if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "kvpFor"}
+    assert calls == {"p.inputVolume": "p.kvp", "p.followupVolume": "p.followupKvp"}

@@ -257,3 +257,128 @@ def test_kvp_and_patient_id_come_from_the_dicom_of_the_volume(tmp_path, scene_wi
     volume.SetAttribute("DICOM.instanceUIDs", "1.2.3 1.2.4")
     found = mrml.dicom_acquisition(volume, _FolderDatabase(path, "1.2.3"))
     assert found.kvp == 100.0 and found.patient_id == "PAT-7"
+
+
+def test_a_second_patient_gets_new_tables_and_leaves_the_first_patients_intact(scene_with_lesions):
+    """Scoring patient B after patient A (the panel passes A's tables as the previous result) makes B's own table
+    nodes; A's keep their rows, names and patient; a table that is not this module's is never written into."""
+    scene, volume, segmentation, _, _ = scene_with_lesions
+    first = score_patient_in_scene(scene, volume, segmentation, SIGNATURE, "PAT-A", KvpInfo(120.0, "user"))
+    _, rows_a = mrml.table_node_rows(first.lesion_table)
+    second = score_patient_in_scene(scene, volume, segmentation, SIGNATURE, "PAT-B", KvpInfo(100.0, "user"),
+                                    previous=first)
+    assert second.lesion_table is not first.lesion_table and second.patient_table is not first.patient_table
+    assert scene.GetNodesByClass("vtkMRMLTableNode").GetNumberOfItems() == 4
+    assert first.lesion_table.GetName() == "PAT-A CD8RScore lesions E0"
+    assert second.lesion_table.GetName() == "PAT-B CD8RScore lesions E0"
+    assert mrml.table_node_rows(first.lesion_table)[1] == rows_a  # untouched
+    assert {r["patient_id"] for r in mrml.table_node_rows(first.lesion_table)[1]} == {"PAT-A"}
+    assert {r["kvp"] for r in mrml.table_node_rows(second.lesion_table)[1]} == {"100"}
+    for result, patient in ((first, "PAT-A"), (second, "PAT-B")):
+        for table, kind in ((result.lesion_table, "lesions E0"), (result.patient_table, "patient")):
+            assert mrml.is_result_table(table, kind, patient)
+            assert table.GetAttribute(mrml.PATIENT_ATTRIBUTE) == patient
+    # the same patient again: its own tables are updated in place
+    again = score_patient_in_scene(scene, volume, segmentation, SIGNATURE, "PAT-B", KvpInfo(100.0, "user"),
+                                   previous=second)
+    assert again.lesion_table is second.lesion_table
+    # a user's table selected as "previous" is not this module's: left intact, a new node is made
+    users = scene.AddNewNodeByClass("vtkMRMLTableNode", "my notes")
+    from types import SimpleNamespace
+
+    third = score_patient_in_scene(scene, volume, segmentation, SIGNATURE, "PAT-B", KvpInfo(100.0, "user"),
+                                   previous=SimpleNamespace(lesion_table=users, patient_table=None,
+                                                            followup_table=None))
+    assert third.lesion_table is not users and users.GetNumberOfColumns() == 0
+
+
+def test_result_tables_record_the_pyradiomics_that_computed_them(scene_with_lesions):
+    import radiomics
+
+    scene, volume, segmentation, _, _ = scene_with_lesions
+    result = score_patient_in_scene(scene, volume, segmentation, SIGNATURE, "SYN-3", KvpInfo(120.0, "user"))
+    for table in (result.lesion_table, result.patient_table):
+        assert table.GetAttribute("CD8RScore.radiomics_version") == radiomics.__version__
+        assert table.GetAttribute("CD8RScore.radiomics_location") == str(
+            __import__("pathlib").Path(radiomics.__file__).resolve().parent)
+        assert table.GetAttribute("CD8RScore.signature") == SIGNATURE.label
+
+
+class _OnlyCertifiedNames:
+    """A stand-in for an MRML or segmentation object of the oldest supported Slicer: it answers only the method
+    names the API table certifies for that version (a newer method, e.g. vtkSegment.HasTerminology of 5.10,
+    raises AttributeError as it would there)."""
+
+    def __init__(self, wrapped, allowed: set):
+        self._wrapped, self._allowed = wrapped, allowed
+
+    def __getattr__(self, name):
+        if name not in self._allowed:
+            raise AttributeError(f"{name}: not in the API table for the oldest supported Slicer")
+        value = getattr(self._wrapped, name)
+        if name in ("GetSegmentation", "GetSegment"):
+            return lambda *args: _OnlyCertifiedNames(value(*args), self._allowed)
+        return value
+
+
+def test_a_segment_without_tag_or_telling_name_is_other_using_only_the_oldest_slicers_api(scene_with_lesions):
+    """Slicer's default segment name ("Segment_1"), no location tag, no terminology: the site is unknown, scored as
+    'other' and flagged, and finding that out calls only methods the oldest supported Slicer has."""
+    from test_slicer_api_versions import API_TABLE, readme_minimum
+
+    minimum = tuple(int(p) for p in readme_minimum().split("."))
+    allowed = {name[1:] for name, (version, _) in API_TABLE.items()
+               if name.startswith(".") and tuple(int(p) for p in version.split(".")) <= minimum}
+    scene, volume, segmentation, _, _ = scene_with_lesions
+    segment_id = mrml.segment_id_by_name(segmentation, "sc 3")
+    segmentation.GetSegmentation().GetSegment(segment_id).SetName("Segment_1")
+    old_slicer_node = _OnlyCertifiedNames(segmentation, allowed)
+    assert mrml.segment_location(old_slicer_node, segment_id) == (None, "")
+    lesion = {lesion.lesion_id: lesion for lesion in mrml.lesion_inputs(segmentation, volume)}["Segment_1"]
+    assert (lesion.location, lesion.location_given) == ("other", False)
+    # a terminology entry (stored in the segment's tag, as every Slicer does) still names the site
+    segment = segmentation.GetSegmentation().GetSegment(segment_id)
+    segment.SetTag(slicer.vtkSegment.GetTerminologyEntryTagName(),
+                   "Segmentation category and type - 3D Slicer General Anatomy list~SCT^123037004^Anatomical "
+                   "Structure~SCT^10200004^Liver~^^~Anatomic codes - DICOM master list~^^~^^")
+    assert mrml.segment_location(old_slicer_node, segment_id) == ("liver", "terminology")
+
+
+def test_each_scan_keeps_its_own_kvp_source(tmp_path, scene_with_lesions):
+    """A kVp typed for the baseline never reaches the follow-up: each scan is typed, else its own DICOM (0018,0060),
+    else the signature's assumed value, and its rows say which."""
+    from CD8RScoreLib.imageio import keep_locale
+    from CD8RScoreLib.scene_scoring import scan_kvp
+
+    scene, volume, segmentation, ct, labels = scene_with_lesions
+    image = sitk.GetImageFromArray(np.zeros((8, 8), np.int16))
+    image.SetMetaData("0018|0060", "80")
+    path = str(tmp_path / "followup.dcm")
+    with keep_locale():
+        sitk.WriteImage(image, path)
+    database = _FolderDatabase(path, "9.9.9")
+    followup = mrml.image_to_volume_node(scene, ct, "CT E1")
+    followup.SetAttribute("DICOM.instanceUIDs", "9.9.9")
+    assert scan_kvp(volume, 120.0, SIGNATURE, database) == KvpInfo(120.0, "user")
+    assert scan_kvp(followup, 0.0, SIGNATURE, database) == KvpInfo(80.0, "dicom")
+    assert scan_kvp(followup, 140.0, SIGNATURE, database) == KvpInfo(140.0, "user")
+    assert scan_kvp(volume, 0.0, SIGNATURE, database) == KvpInfo(SIGNATURE.kvp.assumed_kv, "assumed")
+    followup_segmentation = mrml.label_image_to_segmentation(scene, labels, followup, NAMES, "E1 lesions")
+    result = score_patient_in_scene(scene, volume, segmentation, SIGNATURE, "SYN-3",
+                                    scan_kvp(volume, 120.0, SIGNATURE, database),
+                                    followup_volume_node=followup, followup_segmentation_node=followup_segmentation,
+                                    followup_kvp=scan_kvp(followup, 0.0, SIGNATURE, database))
+    assert {(r["kvp"], r["kvp_source"]) for r in result.rows_e0} == {(120.0, "user")}
+    assert {(r["kvp"], r["kvp_source"]) for r in result.rows_e1} == {(80.0, "dicom")}
+    with pytest.raises(ValueError, match="own kVp"):
+        score_patient_in_scene(scene, volume, segmentation, SIGNATURE, "SYN-3", KvpInfo(120.0, "user"),
+                               followup_volume_node=followup, followup_segmentation_node=followup_segmentation)
+
+
+def test_the_ct_chosen_by_default_is_never_a_label_map():
+    scene = slicer.vtkMRMLScene()
+    assert mrml.first_ct_volume(scene) is None
+    scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "lesion labels")
+    assert mrml.first_ct_volume(scene) is None
+    ct = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CT")
+    assert mrml.first_ct_volume(scene) is ct
