@@ -219,3 +219,18 @@ def test_the_logic_resolves_each_scans_kvp_from_its_own_field(module_tree):
     calls = {ast.unparse(node.args[0]): ast.unparse(node.args[1]) for node in ast.walk(module_tree)
              if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "kvpFor"}
     assert calls == {"p.inputVolume": "p.kvp", "p.followupVolume": "p.followupKvp"}
+
+
+def test_module_conventions_contributors_documentation_and_sample_data(module_tree):
+    """Contributors in Slicer's "Name (Organisation)" form, a documentation link in the help, and the sample data
+    registered with the Sample Data module from files the module installs."""
+    constants = {t.id: n.value.value for n in module_tree.body if isinstance(n, ast.Assign)
+                 for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, ast.Constant)}
+    assert re.fullmatch(r"[^()]+ \([^()]+\)", constants["CONTRIBUTORS"])
+    source = MODULE_PY.read_text(encoding="utf-8")
+    assert "self.parent.helpText += documentationLink()" in source
+    assert 'slicer.app.connect("startupCompleted()", registerSampleData)' in source
+    assert "SampleData.SampleDataLogic.registerCustomSampleDataSource(" in source
+    for case in ("lung1", "lung2"):
+        for kind in ("image", "label"):
+            assert (MODULE_DIR / "Resources" / "SampleData" / f"{case}_crop_{kind}.nrrd").is_file()

@@ -145,3 +145,13 @@ def test_requirements_are_read_with_packaging_by_the_shared_helper(module_tree):
     assert "ensurePythonRequirements" in calls
     assert not [n for n in ast.walk(module_tree) if isinstance(n, ast.Assign)
                 and getattr(n.targets[0], "id", None) == "moduleOf"]
+
+
+def test_the_module_declares_its_dependency_on_cd8rscore(module_tree):
+    """It imports the installer, the path connector and the documentation link from CD8RScore, so Slicer must load
+    CD8RScore first."""
+    dependencies = [ast.literal_eval(node.value) for node in ast.walk(module_tree) if isinstance(node, ast.Assign)
+                    and ast.unparse(node.targets[0]) == "self.parent.dependencies"]
+    assert dependencies == [["CD8RScore"]]
+    imported = {node.module for node in module_tree.body if isinstance(node, ast.ImportFrom)}
+    assert "CD8RScore" in imported
