@@ -47,6 +47,14 @@ def site_from_code(scheme: str, value: str) -> "str | None":
     return _SITE_BY_CODE.get(value)
 
 
+def private_coding_scheme():
+    """The declaration of ``99CD8RS`` for an object's Coding Scheme Identification Sequence (PS3.3 C.12.1.1.4)."""
+    from highdicom.coding_schemes import CodingSchemeIdentificationItem
+
+    return CodingSchemeIdentificationItem(designator=PRIVATE_SCHEME, name="CD8RScore local concepts",
+                                          resources=None, responsible_organization="CD8RScore")
+
+
 def private_code(value: str, meaning: str) -> Code:
     """A concept of the ``99CD8RS`` scheme; the meaning is cut to DICOM's 64 characters (LO)."""
     return Code(value, PRIVATE_SCHEME, meaning[:64])

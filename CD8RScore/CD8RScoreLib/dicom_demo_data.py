@@ -19,7 +19,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from . import __version__
-from .dicom_codes import LESION, MORPHOLOGICALLY_ABNORMAL_STRUCTURE, private_code, site_code
+from .dicom_codes import (LESION, MORPHOLOGICALLY_ABNORMAL_STRUCTURE, private_code, private_coding_scheme,
+                          site_code)
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 RT_STRUCTURE_SET_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
@@ -86,6 +87,9 @@ def write_ct_series(image: sitk.Image, folder: Path, patient_id: str, kvp_kv: fl
         ds.Manufacturer = MANUFACTURER
         ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
         ds.PositionReferenceIndicator = ""
+        ds.PatientPosition = "HFS"
+        ds.Laterality = ""  # not a paired organ
+        ds.AcquisitionNumber = 1
         ds.ImagePositionPatient = [f"{v:.6f}" for v in image.TransformIndexToPhysicalPoint((0, 0, z))]
         ds.ImageOrientationPatient = [f"{v:.6f}" for v in (*direction[:, 0], *direction[:, 1])]
         ds.PixelSpacing = [f"{image.GetSpacing()[1]:.6f}", f"{image.GetSpacing()[0]:.6f}"]  # row, column
@@ -133,7 +137,8 @@ def write_seg(ct: Sequence[Dataset], labels: sitk.Image, lesions: Sequence[DemoL
         segmentation_type="FRACTIONAL" if fractional else "BINARY", segment_descriptions=descriptions,
         series_instance_uid=generate_uid(), series_number=2, sop_instance_uid=generate_uid(), instance_number=1,
         manufacturer=MANUFACTURER, manufacturer_model_name="cd8rscore", software_versions=__version__,
-        device_serial_number="0", series_description="SYNTHETIC lesion segmentation (cd8rscore demo)")
+        device_serial_number="0", series_description="SYNTHETIC lesion segmentation (cd8rscore demo)",
+        coding_schemes=[private_coding_scheme()])
     seg.save_as(path)
     return seg
 
@@ -160,7 +165,7 @@ def write_rtstruct(ct: Sequence[Dataset], labels: sitk.Image, lesions: Sequence[
     ds.file_meta = _file_meta(RT_STRUCTURE_SET_STORAGE, uid)
     ds.SOPClassUID, ds.SOPInstanceUID = RT_STRUCTURE_SET_STORAGE, uid
     _patient_and_study(ds, first)
-    del ds.FrameOfReferenceUID  # not part of the RT Structure Set IOD's top level
+    ds.PositionReferenceIndicator = ""
     now = datetime.datetime.now()
     ds.Modality = "RTSTRUCT"
     ds.SeriesInstanceUID = generate_uid()
