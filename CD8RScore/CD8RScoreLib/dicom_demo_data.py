@@ -234,3 +234,15 @@ def _image_ref(image: Dataset) -> Dataset:
     ref.ReferencedSOPClassUID = image.SOPClassUID
     ref.ReferencedSOPInstanceUID = image.SOPInstanceUID
     return ref
+
+
+def write_dicom_case(folder: Path, image: sitk.Image, labels: sitk.Image, sites: dict[int, str],
+                     patient_id: str) -> dict[str, Path]:
+    """Write a CT (HU) and its label map (on the CT grid; lesion label -> fine site in ``sites``) as a DICOM CT
+    series folder, a DICOM SEG and an RTSTRUCT of the same lesions, named "<site>_<label>"; return their paths."""
+    lesions = [DemoLesion(label, f"{sites[label]}_{label}", sites[label]) for label in sorted(sites)]
+    paths = {"ct": folder / "CT", "seg": folder / "lesions_SEG.dcm", "rtstruct": folder / "lesions_RTSTRUCT.dcm"}
+    ct = write_ct_series(image, paths["ct"], patient_id)
+    write_seg(ct, labels, lesions, paths["seg"])
+    write_rtstruct(ct, labels, lesions, paths["rtstruct"])
+    return paths
