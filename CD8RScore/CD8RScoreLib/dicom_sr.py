@@ -72,16 +72,22 @@ def report_title(signature: Signature) -> Code:
     return private_code("CD8RS-REPORT", "CD8 radiomics score report (research use only)")
 
 
-def _ct_datasets(ct_path: Path) -> list:
-    """Headers of the CT series' slices (the SR's evidence); refused when the CT is not a DICOM series folder."""
+def _ct_datasets(ct: "str | Path | Sequence[str | Path]") -> list:
+    """Headers of the CT series' slices (the SR's evidence), from its folder or its files; refused when the CT is
+    not DICOM."""
     import pydicom
 
     why = ("no DICOM SR can be written: the SR references the CT by its DICOM UIDs, and this CT is not a DICOM "
            "series folder; give --image as the DICOM series folder")
-    if not ct_path.is_dir():
-        raise InputError(why, ct_path, FIELD)
+    if isinstance(ct, (str, Path)):
+        ct_path = Path(ct)
+        if not ct_path.is_dir():
+            raise InputError(why, ct_path, FIELD)
+        files = sorted(ct_path.iterdir())
+    else:
+        ct_path, files = None, [Path(f) for f in ct]
     slices = []
-    for file in sorted(ct_path.iterdir()):
+    for file in files:
         if file.is_file() and is_dicom_file(file):
             ds = pydicom.dcmread(file, stop_before_pixels=True)
             if "SeriesInstanceUID" in ds and "SOPInstanceUID" in ds:
@@ -159,26 +165,28 @@ def _lesion_group(row: dict, signature: Signature, least_id: "str | None", segme
     return hd.sr.MeasurementsAndQualitativeEvaluations(**common)
 
 
-def check_report_inputs(ct_path: "str | Path", segmentation_path: "str | Path") -> None:
+def check_report_inputs(ct: "str | Path | Sequence[str | Path]", segmentation_path: "str | Path") -> None:
     """Raise :class:`InputError` (saying why) unless an SR can reference this CT and segmentation."""
-    _ct_datasets(Path(ct_path))
+    _ct_datasets(ct)
     _segmentation_dataset(Path(segmentation_path))
 
 
-def write_structured_report(out: "str | Path", rows: Sequence[dict], signature: Signature, ct_path: "str | Path",
-                            segmentation_path: "str | Path") -> Path:
+def write_structured_report(out: "str | Path", rows: Sequence[dict], signature: Signature,
+                            ct: "str | Path | Sequence[str | Path]", segmentation_path: "str | Path") -> Path:
     """Write the lesion rows of one CT as a TID 1500 Comprehensive 3D SR at ``out`` (atomically); return the path.
 
-    ``ct_path`` is the CT's DICOM series folder and ``segmentation_path`` its DICOM SEG or RTSTRUCT; otherwise no
-    SR can reference them and :class:`InputError` says why.
+    ``ct`` is the CT's DICOM series folder (or its files) and ``segmentation_path`` its DICOM SEG or RTSTRUCT;
+    otherwise no SR can reference them and :class:`InputError` says why. Row values may be numbers or CSV text.
+    A lesion id that is not one of the SEG's segment numbers (a Slicer segment id) gives a group without the
+    segment reference (TID 1501); the SEG is still the report's evidence.
     """
     import highdicom as hd
     from pydicom.uid import generate_uid
 
     from .patient import patient_summary
 
-    out, ct_path, segmentation_path = Path(out), Path(ct_path), Path(segmentation_path)
-    ct = _ct_datasets(ct_path)
+    out, segmentation_path = Path(out), Path(segmentation_path)
+    ct = _ct_datasets(ct)
     segmentation = _segmentation_dataset(segmentation_path)
     if not rows:
         raise InputError("no lesion to report", segmentation_path, FIELD)

@@ -295,3 +295,32 @@ def test_sr_of_a_not_computable_lesion_keeps_its_group_without_a_score(case, tab
     meanings = [m.name.meaning for m in groups[1].get_measurements()]
     assert not any(m.startswith("CD8 radiomics score") for m in meanings) and "Volume" in meanings
     assert _evaluation(groups[1], "CD8RS-COMPUTABLE") == "No"
+
+
+def test_sr_from_the_panels_table_node_and_dicom_database_files(case, tables, tmp_path):
+    # The panel's "Export DICOM SR": the CT's and the SEG's files found through the nodes' DICOM.instanceUIDs in
+    # Slicer's DICOM database, the rows read back from the lesion table node (text), the same library call.
+    slicer = pytest.importorskip("slicer")
+    from CD8RScoreLib import mrml
+    from CD8RScoreLib.lesion_table import lesion_columns
+
+    files = {ds.SOPInstanceUID: str(case["ct_dir"] / f"CT{ds.InstanceNumber:04d}.dcm") for ds in case["ct"]}
+    seg_uid = pydicom.dcmread(case["seg"], stop_before_pixels=True).SOPInstanceUID
+    files[seg_uid] = str(case["seg"])
+    database = type("Database", (), {"fileForInstance": lambda self, uid: files.get(uid, "")})()
+    scene = slicer.vtkMRMLScene()
+    volume = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode")
+    segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode")
+    assert mrml.dicom_files(volume, database) == []  # not loaded from DICOM
+    volume.SetAttribute("DICOM.instanceUIDs", " ".join(ds.SOPInstanceUID for ds in case["ct"]))
+    segmentation.SetAttribute("DICOM.instanceUIDs", seg_uid)
+    signature = load_signature()
+    table = mrml.rows_to_table_node(scene, tables["seg"], lesion_columns(signature.feature_keys), "lesions")
+    _, rows = mrml.table_node_rows(table)
+    write_structured_report(tmp_path / "panel.dcm", rows, signature, mrml.dicom_files(volume, database),
+                            mrml.dicom_files(segmentation, database)[0])
+    groups = _groups(hd.sr.srread(tmp_path / "panel.dcm"))
+    for group, row in zip(groups, tables["seg"]):
+        score = _measurement(group, f"CD8 radiomics score [DEMONSTRATION] {signature.name}")
+        assert float(score.value) == pytest.approx(row["score"], rel=1e-9)
+        assert group.referenced_segment.referenced_segment_numbers == [int(row["lesion_id"])]
