@@ -83,6 +83,16 @@ def read_dicom_segmentation(path: "str | Path", image: sitk.Image) -> list[Segme
     return masks
 
 
+def dicom_lesion_names(path: "str | Path") -> list[tuple[str, str]]:
+    """(lesion id, name) of each segment of a DICOM SEG or ROI of an RTSTRUCT, read from its header alone."""
+    import pydicom
+
+    header = pydicom.dcmread(path, stop_before_pixels=True)
+    if str(header.get("SOPClassUID", "")) == SEGMENTATION_STORAGE:
+        return [(str(item.SegmentNumber), str(item.SegmentLabel)) for item in header.get("SegmentSequence", [])]
+    return [(str(item.ROINumber), str(item.ROIName)) for item in header.get("StructureSetROISequence", [])]
+
+
 def _ct_identity(image: sitk.Image, path: Path) -> tuple[str, str]:
     if not image.HasMetaDataKey(CT_SERIES_UID_KEY):
         raise InputError("a DICOM SEG or RTSTRUCT is read on the CT series it references: give that CT as its "

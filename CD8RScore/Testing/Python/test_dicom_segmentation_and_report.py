@@ -324,3 +324,20 @@ def test_sr_from_the_panels_table_node_and_dicom_database_files(case, tables, tm
         score = _measurement(group, f"CD8 radiomics score [DEMONSTRATION] {signature.name}")
         assert float(score.value) == pytest.approx(row["score"], rel=1e-9)
         assert group.referenced_segment.referenced_segment_numbers == [int(row["lesion_id"])]
+
+
+def test_batch_manifest_takes_dicom_segmentations_and_keeps_a_failed_cases_lesions(case, tables, tmp_path):
+    other = tmp_path / "other_ct"
+    write_ct_series(sitk.ReadImage([str(p) for p in sorted(case["ct_dir"].glob("*.dcm"))]), other, "SYN-OTHER")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("patient_id,timepoint,image,segmentation\n"
+                        f"P1,E0,{case['ct_dir']},{case['rtstruct']}\n"
+                        f"P2,E0,{other},{case['seg']}\n")
+    assert main(["batch", "--manifest", manifest, "--out", tmp_path / "batch.csv", "--workers", 1]) == 1
+    with open(tmp_path / "batch.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    scored = [r for r in rows if r["patient_id"] == "P1"]
+    assert [float(r["score"]) for r in scored] == pytest.approx([r["score"] for r in tables["rtstruct"]], rel=1e-9)
+    failed = [r for r in rows if r["patient_id"] == "P2"]
+    assert [(r["lesion_id"], r["segment_name"]) for r in failed] == [(str(l.label), l.name) for l in case["lesions"]]
+    assert all(r["computable"] == "0" and "not the CT series" in r["reason"] for r in failed)
