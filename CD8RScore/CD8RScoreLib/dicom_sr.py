@@ -144,8 +144,9 @@ def _lesion_group(row: dict, signature: Signature, least_id: "str | None", segme
         if value is not None:
             measurements.append(hd.sr.Measurement(name=feature_concept(feature.voi, feature.feature), value=value,
                                                   unit=feature_unit(feature.feature)))
+    status_meaning = f"{status} signature" + (": not the published CD8-Rscore" if demonstration else "")
     evaluations = [
-        hd.sr.QualitativeEvaluation(SIGNATURE_STATUS, private_code(status, f"{status} signature{': not the published CD8-Rscore' if demonstration else ''}")),
+        hd.sr.QualitativeEvaluation(SIGNATURE_STATUS, private_code(status, status_meaning)),
         hd.sr.QualitativeEvaluation(COMPUTABLE, YES if computable else NO),
         hd.sr.QualitativeEvaluation(LEAST_INFILTRATED, YES if least_id == str(row["lesion_id"]) else NO),
     ]
