@@ -243,6 +243,7 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.scoreButton.connect("clicked(bool)", self.onScoreButton)
         self.ui.centreCandidateButton.connect("clicked(bool)", self.onCentreCandidateButton)
         self.ui.addToCohortButton.connect("clicked(bool)", self.onAddToCohortButton)
+        self.ui.exportSrButton.connect("clicked(bool)", self.onExportSrButton)
         from CD8RScoreLib import mrml
 
         for selector, kind in ((self.ui.lesionTableSelector, "lesions E0"), (self.ui.patientTableSelector, "patient"),
@@ -308,6 +309,7 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                                        _("Select the CT and the lesion segmentation, and type the patient ID"))
         self.ui.centreCandidateButton.enabled = bool(p and p.candidate and p.inputSegmentation)
         self.ui.addToCohortButton.enabled = bool(p and p.lesionTable and self.ui.cohortPathLineEdit.currentPath)
+        self.ui.exportSrButton.enabled = bool(p and p.lesionTable)
         self.ui.bannerLabel.visible = bool(p and p.banner)
 
     def _setActionsEnabled(self, enabled: bool) -> None:
@@ -462,6 +464,16 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 _("Added {n} rows to {path} ({total} rows in the cohort).").format(n=added.added, path=path,
                                                                                    total=added.total), 5000)
 
+    def onExportSrButton(self) -> None:
+        """Write the lesion table as a DICOM SR (TID 1500) to a file the user chooses."""
+        path = qt.QFileDialog.getSaveFileName(None, _("Export DICOM SR"), f"{self._parameterNode.patientId}_SR.dcm",
+                                              _("DICOM (*.dcm)"))
+        if not path:
+            return
+        with slicer.util.tryWithErrorDisplay(_("Could not export the DICOM SR."), waitCursor=True):
+            written = self.logic.exportDicomSr(self._parameterNode, path)
+            slicer.util.showStatusMessage(_("DICOM SR written to {path}").format(path=written), 5000)
+
     def onTableSelected(self, tableNode) -> None:
         """Show the chosen table in the table view."""
         if tableNode:
@@ -574,6 +586,27 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
         if not p.candidate:
             raise ValueError(_("No candidate lesion: score the lesions first."))
         return mrml.centre_views_on_segment(slicer.mrmlScene, p.inputSegmentation, p.candidate)
+
+    def exportDicomSr(self, p: CD8RScoreParameterNode, outPath: str) -> Path:
+        """Write the last run's lesion table as a DICOM SR referencing the CT and segmentation loaded from DICOM."""
+        from CD8RScoreLib import mrml
+        from CD8RScoreLib.dicom_sr import write_structured_report
+
+        if not p.lesionTable:
+            raise ValueError(_("Score the lesions first."))
+        self.ensureRequirements()  # highdicom
+        database = getattr(slicer, "dicomDatabase", None)
+        ctFiles = mrml.dicom_files(p.inputVolume, database)
+        segmentationFiles = mrml.dicom_files(p.inputSegmentation, database)
+        if not ctFiles:
+            raise ValueError(_("The CT was not loaded from the DICOM database: a DICOM SR references it by its "
+                               "DICOM identifiers."))
+        if len(segmentationFiles) != 1:
+            raise ValueError(_("The segmentation was not loaded from a DICOM SEG or RTSTRUCT: a DICOM SR references "
+                               "it by its DICOM identifiers. Export it as DICOM SEG first."))
+        _columns, rows = mrml.table_node_rows(p.lesionTable)
+        return write_structured_report(outPath, rows, self.loadSignature(p.signaturePath), ctFiles,
+                                       segmentationFiles[0])
 
     def addToCohort(self, p: CD8RScoreParameterNode, cohortPath: str, replace: bool = False):
         """Append the lesion rows (E0, and E1 if scored) of the last run to the cohort CSV.

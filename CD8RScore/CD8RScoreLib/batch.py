@@ -199,6 +199,9 @@ def segmentation_lesions(path: "str | os.PathLike") -> list[tuple[str, str]]:
     from .imageio import read_segmentation
 
     try:
+        from .dicom_seg_input import dicom_lesion_names, is_dicom_file
+        if is_dicom_file(path):
+            return dicom_lesion_names(path)
         seg = sitk.ReadImage(str(path))
         grid = seg if seg.GetNumberOfComponentsPerPixel() == 1 else sitk.VectorIndexSelectionCast(seg, 0)
         return [(m.lesion_id, m.segment_name) for m in read_segmentation(path, grid)]

@@ -130,6 +130,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     from .signature import load_signature
 
     signature = load_signature(args.signature)
+    if args.sr:
+        from .dicom_sr import check_report_inputs
+        check_report_inputs(args.image, args.segmentation)  # before scoring: say at once why no SR can be written
     update, bar = _progress_bar("scoring")
     try:
         rows = score_case(args.image, args.segmentation, args.locations, args.kvp, signature, args.patient_id,
@@ -137,6 +140,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     write_csv(args.out, rows, lesion_columns(signature.feature_keys))
+    if args.sr:
+        from .dicom_sr import write_structured_report
+        write_structured_report(args.sr, rows, signature, args.image, args.segmentation)
     computable = sum(1 for r in rows if r["computable"])
     print(f"{len(rows)} lesion(s), {computable} scored with {signature.label} -> {args.out}. {RESEARCH_USE_NOTICE}",
           file=sys.stderr)
@@ -181,13 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="score every lesion of one CT")
     p.add_argument("--image", required=True, help="CT: NRRD/NIfTI/MHA file or DICOM series folder (HU)")
-    p.add_argument("--segmentation", required=True, help="label map (one integer per lesion) or Slicer .seg.nrrd")
+    p.add_argument("--segmentation", required=True,
+                   help="label map (one integer per lesion), Slicer .seg.nrrd, DICOM SEG or RTSTRUCT")
     p.add_argument("--locations", help="CSV with columns lesion (label value or segment name), location")
     p.add_argument("--kvp", type=float, help="peak kilovoltage (kV); overrides the DICOM tag 0018,0060")
     p.add_argument("--signature", help="signature JSON (default: the demonstration signature)")
     p.add_argument("--patient-id", help="patient identifier (default: DICOM PatientID or the image file name)")
     p.add_argument("--timepoint", default="E0", choices=("E0", "E1"))
     p.add_argument("--out", required=True, help="lesion table CSV to write")
+    p.add_argument("--sr", help="also write the lesion table as a DICOM SR (TID 1500) to this .dcm file; needs the "
+                               "CT as a DICOM series folder and a DICOM SEG or RTSTRUCT segmentation")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("patient", help="patient-level heterogeneity metrics and least-infiltrated lesion")

@@ -2,6 +2,7 @@
 
 1. A synthetic patient (labelled SYNTHETIC) at baseline and follow-up: score, patient summary, lesion response,
    export to a cohort table.
+   The same baseline CT as a DICOM series with a DICOM SEG and an RTSTRUCT: scored from each, with a DICOM SR.
 2. The real lung samples (pyradiomics test data, BSD): score them as shipped.
 3. A simulated cohort the size and shape of the melanoma study: the cohort statistics and the HTML report.
 Every score is computed with the demonstration signature and says so.
@@ -51,6 +52,21 @@ def write_synthetic_case(folder: Path) -> dict[str, Path]:
     return paths
 
 
+def run_dicom_round_trip(out: Path, case: dict[str, Path]) -> None:
+    """The E0 CT as a DICOM series with a DICOM SEG and an RTSTRUCT of its lesions; score each, with a DICOM SR."""
+    from .dicom_demo_data import write_dicom_case
+
+    labels = sitk.ReadImage(str(case["E0_labels"]))
+    with open(case["locations"]) as handle:
+        sites = {int(line.split(",")[0]): line.split(",")[1].strip() for line in handle.readlines()[1:]}
+    dicom = write_dicom_case(out, sitk.ReadImage(str(case["E0_image"])), labels, sites, DEMO_PATIENT)
+    for kind in ("seg", "rtstruct"):
+        _cli("score", "--image", dicom["ct"], "--segmentation", dicom[kind], "--patient-id", DEMO_PATIENT,
+             "--out", out / f"lesions_E0_from_{kind.upper()}.csv", "--sr", out / f"report_from_{kind.upper()}.dcm")
+    print(f"DICOM: CT series {dicom['ct']}, SEG and RTSTRUCT scored -> {out}/lesions_E0_from_*.csv, "
+          f"DICOM SR {out}/report_from_*.dcm", file=sys.stderr)
+
+
 def run_demo(out: Path) -> None:
     """Run every step into ``out`` and print where the results are."""
     out.mkdir(parents=True, exist_ok=True)
@@ -68,6 +84,8 @@ def run_demo(out: Path) -> None:
     cohort = out / "cohort.csv"
     for tp in ("E0", "E1"):
         _cli("cohort-add", "--lesions", out / f"lesions_{tp}.csv", "--cohort", cohort, "--replace")
+
+    run_dicom_round_trip(out / "dicom", case)
 
     for case_name in ("lung1", "lung2"):
         _cli("score", "--image", SAMPLE_DIR / f"{case_name}_crop_image.nrrd",

@@ -1,7 +1,8 @@
 """Reading the CT, its acquisition facts (kVp, slice thickness, kernel, modality) and the lesion segmentation.
 
 The CT: NRRD / NIfTI / MHA file or a DICOM series folder. The segmentation: an integer label map (one value per
-lesion) or a Slicer ``.seg.nrrd`` (one segment per lesion; segments may share a layer or overlap in layers).
+lesion), a Slicer ``.seg.nrrd`` (one segment per lesion; segments may share a layer or overlap in layers), or a
+DICOM SEG or RTSTRUCT of the CT series (read by dicom_seg_input).
 """
 from __future__ import annotations
 
@@ -100,7 +101,11 @@ def _read_dicom_series(path: Path, info: AcquisitionInfo) -> tuple[sitk.Image, A
     info.patient_id = tag(DICOM_TAGS["patient_id"])
     info.kvp = _to_float(tag(DICOM_TAGS["kvp"]))
     info.slice_thickness_mm = _to_float(tag(DICOM_TAGS["slice_thickness"]))
-    return _checked_ct(image, info, path)
+    image, info = _checked_ct(image, info, path)
+    for key in ("0020|000e", "0020|0052"):  # series and frame of reference: what a DICOM SEG/RTSTRUCT references
+        if tag(key):
+            image.SetMetaData(key, tag(key))
+    return image, info
 
 
 def _checked_ct(image: sitk.Image, info: AcquisitionInfo, path: Path) -> tuple[sitk.Image, AcquisitionInfo]:
@@ -212,10 +217,15 @@ def _seg_nrrd_masks(image: sitk.Image, path: Path) -> list[SegmentMask]:
 
 
 def read_segmentation(path: "str | Path", image: sitk.Image) -> list[SegmentMask]:
-    """Lesion masks of a label map or a Slicer .seg.nrrd, checked to lie on ``image``'s grid."""
+    """Lesion masks of a label map, a Slicer .seg.nrrd, a DICOM SEG or an RTSTRUCT, on ``image``'s grid."""
+    from .dicom_seg_input import is_dicom_file, read_dicom_segmentation
+
     path = Path(path)
     if not path.is_file():
-        raise InputError("segmentation not found; give a label map or a Slicer .seg.nrrd", path, "--segmentation")
+        raise InputError("segmentation not found; give a label map, a Slicer .seg.nrrd, a DICOM SEG or an RTSTRUCT",
+                         path, "--segmentation")
+    if is_dicom_file(path):
+        return read_dicom_segmentation(path, image)
     try:
         seg = sitk.ReadImage(str(path))
     except RuntimeError as exc:

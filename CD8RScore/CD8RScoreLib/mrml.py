@@ -311,6 +311,16 @@ def dicom_acquisition(volume_node, database) -> DicomAcquisition:
                             or None)
 
 
+def dicom_files(node, database) -> list[str]:
+    """The DICOM files a node was loaded from (its ``DICOM.instanceUIDs`` through Slicer's DICOM database);
+    [] for a node not loaded from DICOM or a file no longer in the database."""
+    uids = (node.GetAttribute("DICOM.instanceUIDs") or "").split() if node is not None else []
+    if not uids or database is None:
+        return []
+    files = [database.fileForInstance(uid) for uid in uids]
+    return files if all(files) else []
+
+
 # --- results out -------------------------------------------------------------------------------------------
 
 

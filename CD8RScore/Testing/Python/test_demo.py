@@ -30,6 +30,12 @@ def test_demo_writes_every_table_labelled_with_the_demonstration_signature(tmp_p
     assert responses["3"] == "complete_response"
     cohort = read(out / "cohort.csv")
     assert sorted({r["timepoint"] for r in cohort}) == ["E0", "E1"] and len(cohort) == 12
+    # the same baseline CT as DICOM, its lesions as DICOM SEG and as RTSTRUCT: the same scores, and a DICOM SR each
+    for kind in ("SEG", "RTSTRUCT"):
+        from_dicom = read(out / "dicom" / f"lesions_E0_from_{kind}.csv")
+        assert [(r["lesion_id"], r["location"], r["score"]) for r in from_dicom] == \
+               [(r["lesion_id"], r["location"], r["score"]) for r in e0]
+        assert (out / "dicom" / f"report_from_{kind}.dcm").stat().st_size > 0
     for case in ("lung1", "lung2"):
         rows = read(out / f"lesions_{case}_sample.csv")
         assert len(rows) == 1 and rows[0]["computable"] == "1"

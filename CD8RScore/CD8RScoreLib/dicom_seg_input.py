@@ -1,0 +1,253 @@
+"""Reading a DICOM SEG or RTSTRUCT into lesion masks on the CT's voxel grid (binary uint8, one per lesion).
+
+The type is told by the SOP Class UID. The object must reference the CT series given (Series Instance UID) and
+its frame of reference. What comes out is what ``imageio.read_segmentation`` returns for a label map: one
+:class:`SegmentMask` per segment or ROI, cropped to its bounding box on the CT grid, ``mask`` None when empty.
+
+Rules (stated in the README):
+- SEG: one segment per lesion; lesion id = segment number, name = segment label, location = the segment's
+  anatomic region (SNOMED CT) where given. A FRACTIONAL SEG is thresholded at half its maximum: a voxel belongs
+  to the lesion when its stored value >= 0.5 x Maximum Fractional Value, as Slicer's SEG import does and as
+  the project's own mask resampling keeps voxels >= 0.5. Frames must lie on the CT's voxel grid (same spacing
+  and orientation up to axis order and sign, positions on voxel centres); otherwise the SEG is refused with the
+  reason, never resampled, as label maps off the grid are refused: resampling would change the lesion.
+- RTSTRUCT: one ROI per lesion; lesion id = ROI number, name = ROI name. Each CLOSED_PLANAR contour must lie in a
+  CT slice plane; a voxel is in the ROI when its centre is inside the polygon (point in polygon at voxel centres,
+  per slice), contours of one slice combined by the even-odd rule (an inner contour is a hole). This is what
+  Slicer's RTSTRUCT import (SlicerRT: planar contours -> closed surface -> binary labelmap by voxel-centre
+  stencil) gives on the slices that hold a contour. Open contours and point ROIs are refused; an ROI without
+  contours is kept as an empty lesion.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from .dicom_codes import site_from_code
+from .errors import InputError
+from .imageio import SegmentMask
+
+SEGMENTATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
+RT_STRUCTURE_SET_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
+# The CT's DICOM identity, set on the image by imageio when it is read from a DICOM series folder.
+CT_SERIES_UID_KEY = "0020|000e"
+CT_FRAME_OF_REFERENCE_KEY = "0020|0052"
+# A SEG frame or contour is on the CT grid when its voxel-index coordinates are within this of integers
+# (positions are written as decimal strings, rounded to ~1e-4 mm or coarser).
+GRID_TOLERANCE_VOXELS = 0.01
+SEG_FRACTION_THRESHOLD = 0.5
+FIELD = "--segmentation"
+
+
+def is_dicom_file(path: "str | Path") -> bool:
+    """True for a DICOM Part 10 file (the "DICM" marker after the 128-byte preamble)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(128)
+            return handle.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def read_dicom_segmentation(path: "str | Path", image: sitk.Image) -> list[SegmentMask]:
+    """Lesion masks of a DICOM SEG or RTSTRUCT that references the DICOM CT series ``image`` was read from."""
+    import pydicom
+
+    path = Path(path)
+    try:
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
+        raise InputError(f"cannot read the DICOM file: {exc}", path, FIELD) from None
+    sop_class = str(header.get("SOPClassUID", ""))
+    if sop_class not in (SEGMENTATION_STORAGE, RT_STRUCTURE_SET_STORAGE):
+        raise InputError(f"DICOM SOP Class {sop_class or '(none)'} is neither a Segmentation (SEG) nor an RT "
+                         "Structure Set (RTSTRUCT); give one of those or a label map", path, FIELD)
+    series_uid, frame_uid = _ct_identity(image, path)
+    if sop_class == SEGMENTATION_STORAGE:
+        _check_reference(path, series_uid, frame_uid, _seg_referenced_series(header),
+                         str(header.get("FrameOfReferenceUID", "")))
+        masks = _seg_masks(path, image)
+    else:
+        _check_reference(path, series_uid, frame_uid, _rtstruct_referenced_series(header),
+                         _rtstruct_frame_of_reference(header))
+        masks = _rtstruct_masks(pydicom.dcmread(path), image, path)
+    names = [m.segment_name for m in masks]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InputError(f"two lesions are named {duplicated[0]!r}; lesions are matched by name, rename one",
+                         path, FIELD)
+    if not masks:
+        raise InputError("no segment or ROI in this DICOM object", path, FIELD)
+    return masks
+
+
+def dicom_lesion_names(path: "str | Path") -> list[tuple[str, str]]:
+    """(lesion id, name) of each segment of a DICOM SEG or ROI of an RTSTRUCT, read from its header alone."""
+    import pydicom
+
+    header = pydicom.dcmread(path, stop_before_pixels=True)
+    if str(header.get("SOPClassUID", "")) == SEGMENTATION_STORAGE:
+        return [(str(item.SegmentNumber), str(item.SegmentLabel)) for item in header.get("SegmentSequence", [])]
+    return [(str(item.ROINumber), str(item.ROIName)) for item in header.get("StructureSetROISequence", [])]
+
+
+def _ct_identity(image: sitk.Image, path: Path) -> tuple[str, str]:
+    if not image.HasMetaDataKey(CT_SERIES_UID_KEY):
+        raise InputError("a DICOM SEG or RTSTRUCT is read on the CT series it references: give that CT as its "
+                         "DICOM series folder (--image), not as an NRRD/NIfTI/MHA file", path, FIELD)
+    frame = image.GetMetaData(CT_FRAME_OF_REFERENCE_KEY) if image.HasMetaDataKey(CT_FRAME_OF_REFERENCE_KEY) else ""
+    return image.GetMetaData(CT_SERIES_UID_KEY).strip(), frame.strip()
+
+
+def _check_reference(path: Path, series_uid: str, frame_uid: str, referenced: set[str], frame: str) -> None:
+    if series_uid not in referenced:
+        raise InputError(f"it references series {', '.join(sorted(referenced)) or '(none)'}, not the CT series "
+                         f"{series_uid}; give the CT series this segmentation was drawn on", path, FIELD)
+    if frame and frame_uid and frame != frame_uid:
+        raise InputError(f"frame of reference {frame} differs from the CT's {frame_uid}", path, FIELD)
+
+
+def _seg_referenced_series(header) -> set[str]:
+    series = {str(item.SeriesInstanceUID) for item in header.get("ReferencedSeriesSequence", [])}
+    for study in header.get("StudiesContainingOtherReferencedInstancesSequence", []):
+        series |= {str(item.SeriesInstanceUID) for item in study.get("ReferencedSeriesSequence", [])}
+    return series
+
+
+def _rtstruct_referenced_series(header) -> set[str]:
+    return {str(series.SeriesInstanceUID)
+            for frame in header.get("ReferencedFrameOfReferenceSequence", [])
+            for study in frame.get("RTReferencedStudySequence", [])
+            for series in study.get("RTReferencedSeriesSequence", [])}
+
+
+def _rtstruct_frame_of_reference(header) -> str:
+    frames = {str(f.FrameOfReferenceUID) for f in header.get("ReferencedFrameOfReferenceSequence", [])}
+    return frames.pop() if len(frames) == 1 else ""
+
+
+def _ct_index_transform(image: sitk.Image) -> tuple[np.ndarray, np.ndarray]:
+    """(inverse of direction x spacing, origin): continuous index (x, y, z) = inverse @ (point_mm - origin)."""
+    matrix = np.array(image.GetDirection()).reshape(3, 3) @ np.diag(image.GetSpacing())
+    return np.linalg.inv(matrix), np.array(image.GetOrigin())
+
+
+def _mask_crop(image: sitk.Image, array_zyx: np.ndarray, start_xyz: np.ndarray) -> "sitk.Image | None":
+    """A binary array placed at CT index ``start_xyz``, cropped to its bounding box; None if empty."""
+    if not array_zyx.any():
+        return None
+    nonzero = [np.flatnonzero(array_zyx.any(axis=axes)) for axes in ((1, 2), (0, 2), (0, 1))]  # z, y, x
+    lo = [int(n[0]) for n in nonzero]
+    hi = [int(n[-1]) + 1 for n in nonzero]
+    crop = sitk.GetImageFromArray(array_zyx[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]].astype(np.uint8))
+    corner = [int(start_xyz[0]) + lo[2], int(start_xyz[1]) + lo[1], int(start_xyz[2]) + lo[0]]
+    crop.SetOrigin(image.TransformIndexToPhysicalPoint(corner))
+    crop.SetSpacing(image.GetSpacing())
+    crop.SetDirection(image.GetDirection())
+    return crop
+
+
+def _seg_masks(path: Path, image: sitk.Image) -> list[SegmentMask]:
+    """Segments of a DICOM SEG on the CT grid (refused, with the reason, when its frames are not on it)."""
+    import highdicom as hd
+
+    try:
+        seg = hd.seg.segread(path)
+        volume = seg.get_volume(combine_segments=False, rescale_fractional=True)
+    except Exception as exc:  # noqa: BLE001 - highdicom's message says what is wrong with the SEG
+        raise InputError(f"cannot read the DICOM SEG: {str(exc).splitlines()[0]}", path, FIELD) from None
+    array = volume.array  # (slices, rows, columns, segments); FRACTIONAL rescaled to [0, 1]
+    numbers = list(seg.segment_numbers)
+    inverse, origin = _ct_index_transform(image)
+    to_ct = inverse @ volume.affine[:3, :3]  # CT index axes (x, y, z) per SEG array axis (slice, row, column)
+    permutation = np.round(to_ct)
+    if not (np.allclose(to_ct, permutation, atol=GRID_TOLERANCE_VOXELS)
+            and (np.abs(permutation).sum(axis=0) == 1).all() and (np.abs(permutation).sum(axis=1) == 1).all()):
+        spacing = tuple(round(float(s), 4) for s in np.linalg.norm(volume.affine[:3, :3], axis=0))
+        raise InputError(f"the SEG frames are not on the CT's voxel grid (SEG voxel {spacing} mm along slice, row, "
+                         f"column vs CT spacing {tuple(round(s, 4) for s in image.GetSpacing())} mm, or another "
+                         "orientation); export the SEG with the CT as its reference geometry (SEGs off the CT "
+                         "grid are not resampled)", path, FIELD)
+    corner = inverse @ (volume.affine[:3, 3] - origin)
+    # Reorder the SEG axes into CT (z, y, x) order, flipping those that run against the CT's.
+    ct_axis_of = [int(np.argmax(np.abs(permutation[:, j]))) for j in range(3)]
+    sign_of = [int(permutation[ct_axis_of[j], j]) for j in range(3)]
+    start = corner.copy()
+    for j in range(3):
+        if sign_of[j] < 0:
+            array = np.flip(array, axis=j)
+            start[ct_axis_of[j]] -= array.shape[j] - 1
+    array = np.transpose(array, [ct_axis_of.index(2), ct_axis_of.index(1), ct_axis_of.index(0), 3])
+    if not np.allclose(start, np.round(start), atol=GRID_TOLERANCE_VOXELS):
+        raise InputError(f"the SEG frames fall between the CT's voxels (continuous index {tuple(np.round(start, 3))}"
+                         "); export the SEG with the CT as its reference geometry", path, FIELD)
+    start = np.round(start).astype(int)
+    stop = start + np.array(array.shape[2::-1])
+    if (start < 0).any() or (stop > np.array(image.GetSize())).any():
+        raise InputError(f"the SEG extends outside the CT (voxels {tuple(start)}..{tuple(stop)} of "
+                         f"{image.GetSize()})", path, FIELD)
+    masks = []
+    for channel, number in enumerate(numbers):
+        description = seg.get_segment_description(number)
+        binary = array[..., channel] >= SEG_FRACTION_THRESHOLD if array.dtype.kind == "f" else array[..., channel] > 0
+        tags = {}
+        for region in getattr(description, "anatomic_regions", None) or []:
+            site = site_from_code(region.scheme_designator, region.value)
+            if site:
+                tags["CD8RScore.location"] = site
+                break
+        masks.append(SegmentMask(str(number), str(description.segment_label), _mask_crop(image, binary, start), tags))
+    return masks
+
+
+def _rtstruct_masks(ds, image: sitk.Image, path: Path) -> list[SegmentMask]:
+    """ROIs of an RTSTRUCT rasterised on the CT grid (point in polygon at voxel centres, even-odd per slice)."""
+    from matplotlib.path import Path as Polygon
+
+    inverse, origin = _ct_index_transform(image)
+    size_x, size_y, size_z = image.GetSize()
+    names = {int(roi.ROINumber): str(roi.ROIName) for roi in ds.get("StructureSetROISequence", [])}
+    contours_of = {int(item.ReferencedROINumber): item.get("ContourSequence", [])
+                   for item in ds.get("ROIContourSequence", [])}
+    masks = []
+    for number, name in names.items():
+        slices: dict[int, np.ndarray] = {}
+        for k, contour in enumerate(contours_of.get(number, [])):
+            where = f"ROI {number} {name!r}, contour {k + 1}"
+            kind = str(contour.get("ContourGeometricType", ""))
+            if kind != "CLOSED_PLANAR":
+                raise InputError(f"{where} is {kind or 'untyped'}; only CLOSED_PLANAR contours outline a lesion "
+                                 "(close the contour in the contouring tool)", path, FIELD)
+            points = np.asarray(contour.ContourData, dtype=float).reshape(-1, 3)
+            index = (inverse @ (points - origin).T).T  # continuous (x, y, z)
+            z = index[:, 2]
+            if np.ptp(z) > GRID_TOLERANCE_VOXELS or abs(z[0] - round(z[0])) > GRID_TOLERANCE_VOXELS:
+                raise InputError(f"{where} does not lie in a CT slice plane (slice index {z.min():.3f} to "
+                                 f"{z.max():.3f}); contour on the CT's own slices", path, FIELD)
+            slice_index = int(round(z[0]))
+            if not 0 <= slice_index < size_z:
+                raise InputError(f"{where} lies outside the CT (slice {slice_index} of {size_z})", path, FIELD)
+            if len(points) < 3:
+                raise InputError(f"{where} has {len(points)} point(s); a closed contour needs at least 3",
+                                 path, FIELD)
+            xy = index[:, :2]
+            lo = np.maximum(np.ceil(xy.min(axis=0)).astype(int), 0)
+            hi = np.minimum(np.floor(xy.max(axis=0)).astype(int), [size_x - 1, size_y - 1])
+            if (hi < lo).any():
+                continue  # no voxel centre inside this contour's box
+            cols, rows = np.meshgrid(np.arange(lo[0], hi[0] + 1), np.arange(lo[1], hi[1] + 1))
+            polygon = Polygon(np.vstack([xy, xy[:1]]), closed=True)
+            inside = polygon.contains_points(np.column_stack([cols.ravel(), rows.ravel()])).reshape(cols.shape)
+            plane = slices.setdefault(slice_index, np.zeros((size_y, size_x), dtype=bool))
+            plane[lo[1]:hi[1] + 1, lo[0]:hi[0] + 1] ^= inside  # even-odd: an inner contour is a hole
+        mask = None
+        if slices:
+            z_lo, z_hi = min(slices), max(slices)
+            volume = np.zeros((z_hi - z_lo + 1, size_y, size_x), dtype=bool)
+            for slice_index, plane in slices.items():
+                volume[slice_index - z_lo] = plane
+            mask = _mask_crop(image, volume, np.array([0, 0, z_lo]))
+        masks.append(SegmentMask(str(number), name, mask, {}))
+    return masks
