@@ -218,6 +218,9 @@ API_TABLE: dict[str, tuple[str, str]] = {
     'qt.QComboBox':
         ('4.10', 'v4.10.0:Modules/Loadable/Segmentations/EditorEffects/Python/SegmentEditorLogicalEffect.py'),
     'qt.QDesktopServices.openUrl': ('4.10', 'v4.10.0:Base/Python/slicer/ScriptedLoadableModule.py'),
+    'qt.QFileDialog.getSaveFileName':
+        ('4.10', 'Qt 5 static QFileDialog::getSaveFileName (wrapped by PythonQt like getExistingDirectory in '
+                 'v5.8.0:Modules/Scripted/ExtensionWizard/ExtensionWizard.py)'),
     'qt.QSettings': ('4.10', 'v4.10.0:Base/Python/slicer/util.py'),
     'qt.QTableWidgetItem': ('4.10', 'v4.10.0:Modules/Scripted/DICOMLib/DICOMWidgets.py'),
     'qt.QUrl.fromLocalFile':
