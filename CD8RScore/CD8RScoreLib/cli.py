@@ -163,12 +163,15 @@ def cmd_patient(args: argparse.Namespace) -> int:
 
 def cmd_response(args: argparse.Namespace) -> int:
     from .lesion_table import read_csv, write_csv
-    from .response import RESPONSE_COLUMNS, lesion_response
+    from .response import RESPONSE_COLUMNS, check_same_patient, lesion_response, match_summary
 
     required = ("patient_id", "lesion_id", "longest_axial_diameter_mm")
     _, baseline = read_csv(args.baseline, required=required)
     _, followup = read_csv(args.followup, required=required)
-    write_csv(args.out, lesion_response(baseline, followup), RESPONSE_COLUMNS)
+    check_same_patient(baseline, followup, args.baseline, args.followup)
+    rows = lesion_response(baseline, followup)
+    write_csv(args.out, rows, RESPONSE_COLUMNS)
+    print(match_summary(rows) + f" -> {args.out}", file=sys.stderr)
     return 0
 
 
@@ -234,9 +237,17 @@ def main(argv: "Sequence[object] | None" = None) -> int:
     parser = build_parser()
     args = parser.parse_args([str(a) for a in argv] if argv is not None else None)
     try:
+        from .output_paths import refuse_output_over_inputs
+
+        refuse_output_over_inputs(args)
         return int(args.func(args) or 0)
     except InputError as exc:
         print(f"cd8rscore {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # unwritable folder, read-only file system, full disk: outputs are written atomically
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"cd8rscore {args.command}: error: {where}{exc.strerror or exc}; check the path, its permissions and "
+              "the free space (no existing file was changed)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"cd8rscore {args.command}: interrupted; nothing was written", file=sys.stderr)

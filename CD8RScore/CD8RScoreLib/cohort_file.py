@@ -91,6 +91,8 @@ def add_rows(cohort_path: "str | os.PathLike", columns: Sequence[str], rows: Seq
     from filelock import FileLock, Timeout
 
     cohort = Path(cohort_path)
+    if cohort.is_dir():
+        raise InputError("is a folder; give the cohort CSV file (created if absent)", str(cohort), "--cohort")
     _check_rows(columns, rows, source)
     cases = _cases(rows)
     cohort.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from .errors import InputError
+from .input_checks import check_ct_values, check_label_values
 
 # Geometry agreement between CT and segmentation: fraction of a voxel (origin) and relative (spacing/direction).
 GEOMETRY_TOLERANCE = 1e-3
@@ -33,6 +34,7 @@ class AcquisitionInfo:
     slice_thickness_mm: "float | None" = None
     kernel: "str | None" = None
     patient_id: "str | None" = None
+    value_warnings: list = field(default_factory=list)  # from input_checks.check_ct_values
 
 
 @dataclass
@@ -114,7 +116,9 @@ def _checked_ct(image: sitk.Image, info: AcquisitionInfo, path: Path) -> tuple[s
                          f"{image.GetNumberOfComponentsPerPixel()} component(s)", path, "--image")
     if info.slice_thickness_mm is None:
         info.slice_thickness_mm = float(image.GetSpacing()[2])
-    return sitk.Cast(image, sitk.sitkFloat32), info
+    image = sitk.Cast(image, sitk.sitkFloat32)
+    info.value_warnings = check_ct_values(image, info.modality, path)
+    return image, info
 
 
 def _to_float(text: "str | None") -> "float | None":
@@ -146,15 +150,17 @@ def check_on_grid(image: sitk.Image, mask: sitk.Image, mask_path: "str | Path") 
         raise fail("direction cosines differ")
     index = np.array(image.TransformPhysicalPointToContinuousIndex(mask.GetOrigin()))
     if not np.allclose(index, np.round(index), atol=GEOMETRY_TOLERANCE * 100):
-        raise fail(f"origin falls between voxels (continuous index {tuple(np.round(index, 3))})")
+        raise fail(f"origin falls between voxels (continuous index {tuple(round(float(i), 3) for i in index)})")
     start = np.round(index).astype(int)
     end = start + np.array(mask.GetSize())
     if (start < 0).any() or (end > np.array(image.GetSize())).any():
-        raise fail(f"segmentation extent {tuple(start)}..{tuple(end)} is outside the image {image.GetSize()}")
+        raise fail(f"segmentation extent {tuple(int(i) for i in start)}..{tuple(int(i) for i in end)} is outside "
+                   f"the image {image.GetSize()}")
 
 
 def _label_map_masks(labels: sitk.Image, path: Path) -> list[SegmentMask]:
     """One SegmentMask per label value, each cropped to its bounding box (kept on the label map's grid)."""
+    check_label_values(labels, path)
     pixel = labels.GetPixelID()
     if pixel in (sitk.sitkFloat32, sitk.sitkFloat64):
         array = sitk.GetArrayViewFromImage(labels)

@@ -6,6 +6,7 @@ signature feature ``<voi>_<LIFEx name>`` (raw value) and ``<voi>_<LIFEx name>_no
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import tempfile
@@ -123,7 +124,8 @@ def read_csv(path: "str | os.PathLike", required: Sequence[str] = ()) -> tuple[l
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", path)
-    with open(path, newline="", encoding="utf-8-sig") as handle:
+    from .input_checks import read_csv_text
+    with io.StringIO(read_csv_text(path), newline="") as handle:  # UTF-8, Windows-1252 or Latin-1
         reader = csv.DictReader(handle)
         columns = list(reader.fieldnames or [])
         missing = [c for c in required if c not in columns]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
+from .errors import InputError
 from .lesion_table import parse_float
 
 RESPONSE_THRESHOLD_PCT = -30.0  # RECIST 1.1: at least a 30 % decrease
@@ -76,3 +77,35 @@ def lesion_response(baseline_rows: Iterable[dict], followup_rows: Iterable[dict]
                 "signature_name": e1.get("signature_name"), "signature_status": e1.get("signature_status"),
             })
     return out
+
+
+def check_same_patient(baseline_rows: list[dict], followup_rows: list[dict], baseline_path, followup_path) -> None:
+    """Refuse tables that are not one patient's baseline (E0) and follow-up (E1): swapped files, rows of other
+    timepoints, or no patient in common."""
+    for rows, path, flag, wanted in ((baseline_rows, baseline_path, "--baseline", "E0"),
+                                     (followup_rows, followup_path, "--followup", "E1")):
+        if not rows:
+            raise InputError("no lesion rows", path, flag)
+        other = sorted({str(r.get("timepoint")).strip() for r in rows if "timepoint" in r} - {wanted})
+        if other:
+            hint = "; the baseline and follow-up files look swapped" if other == ["E1" if wanted == "E0" else "E0"] \
+                else ""
+            raise InputError(f"holds timepoint {', '.join(other)} rows; {flag} takes the {wanted} lesion table{hint}",
+                             path, "timepoint")
+    before = {str(r.get("patient_id")) for r in baseline_rows}
+    after = {str(r.get("patient_id")) for r in followup_rows}
+    if not before & after:
+        raise InputError(f"patient(s) {', '.join(sorted(after))} here, {', '.join(sorted(before))} at baseline: no "
+                         "patient in common; give the same patient's tables", followup_path, "patient_id")
+
+
+def match_summary(rows: list[dict]) -> str:
+    """One line: how many baseline lesions were found at follow-up, how many are new."""
+    baseline = [r for r in rows if r["response"] != "new"]
+    matched = sum(1 for r in baseline if r.get("diameter_e1_mm") is not None
+                  and math.isfinite(float(r["diameter_e1_mm"])))
+    new = len(rows) - len(baseline)
+    line = f"{matched} of {len(baseline)} baseline lesion(s) matched at follow-up, {new} new"
+    if baseline and matched == 0:
+        line += "; no lesion id is in both tables: check that the follow-up uses the baseline's lesion ids"
+    return line

@@ -14,6 +14,7 @@ import SimpleITK as sitk
 
 from .features import compute_features, radiomics_errors_only
 from .imageio import AcquisitionInfo
+from .input_checks import kvp_warnings, voi_value_problem
 from .lesion_table import lesion_columns
 from .locations import signature_category
 from .signature import Signature
@@ -71,6 +72,7 @@ def acquisition_warnings(acquisition: "AcquisitionInfo | None", kvp: KvpInfo) ->
                             f"(< {MAX_VALIDATED_SLICE_THICKNESS_MM:g} mm)")
         if not acquisition.kernel:
             warnings.append("reconstruction kernel unknown (validated on soft or standard kernels)")
+        warnings.extend(acquisition.value_warnings)
     if kvp.source == "assumed":
         warnings.append(f"kVp unknown, {kvp.kvp:g} kV assumed")
     return warnings
@@ -123,6 +125,9 @@ def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signatur
     if row["ring_voxels"] < pre.min_ring_voxels:
         return finish(f"ring has {row['ring_voxels']} voxels at {pre.spacing_mm[0]:g} mm; the signature needs "
                       f"at least {pre.min_ring_voxels}")
+    problem = voi_value_problem(vois.image, {"core": vois.core, "ring": vois.ring}, pre.discretisation)
+    if problem:
+        return finish(problem)
 
     discretisation = pre.discretisation
     normalised: dict[str, float] = {}
@@ -155,7 +160,7 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
     """
     if kvp.source not in KVP_SOURCES:
         raise ValueError(f"kVp source must be one of {KVP_SOURCES}")
-    scan_warnings = acquisition_warnings(acquisition, kvp)
+    scan_warnings = acquisition_warnings(acquisition, kvp) + kvp_warnings(signature, kvp)
     columns = lesion_columns(signature.feature_keys)
     rows = []
     for index, lesion in enumerate(lesions):

@@ -105,9 +105,10 @@ def _univariate_rows_flat(rows: list[dict]) -> list[dict]:
                         "events": r.get("events"), "hr": None, "ci_low": None, "ci_high": None, "p_wald": None,
                         "p_variable": r.get("p"), "note": r.get("note", "")})
         for t in r["terms"]:
+            ci = t.get("ci95") or [None, None]  # not estimable (e.g. a term that separates the outcome)
             out.append({"variable": r["variable"], "definition": r["definition"], "term": t["term"],
-                        "n": r["n"], "events": r["events"], "hr": t["hr"], "ci_low": t["ci95"][0],
-                        "ci_high": t["ci95"][1], "p_wald": t["p_wald"], "p_variable": r["p"], "note": ""})
+                        "n": r["n"], "events": r["events"], "hr": t["hr"], "ci_low": ci[0],
+                        "ci_high": ci[1], "p_wald": t["p_wald"], "p_variable": r["p"], "note": t.get("note", "")})
     return out
 
 
@@ -131,6 +132,9 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
 
     lesion_block, resp = analyse_lesions(lesions, cutoff, exclusions)
     data = patient_metrics(lesions, clinical, min_volume_ml, exclusions)
+    if not (data["n_lesions_considered"] > 0).any():
+        raise InputError(f"no patient has a computable baseline lesion larger than {min_volume_ml:g} mL, so there "
+                         "is no patient metric to analyse; give a lower value", None, "--min-volume-ml")
     survival_blocks, split = analyse_patients(data, cutoff, seed, minprop)
     data["split"] = split.reindex(data.index).fillna("")
 
@@ -277,8 +281,9 @@ def _write_tables(out_dir: Path, results: dict, resp: pd.DataFrame, data: pd.Dat
         save(f"univariate_cox_{endpoint}.csv", jsonable(_univariate_rows_flat(univariate_rows[endpoint])))
         terms = multivariate_results[endpoint]["terms"]
         save(f"multivariate_cox_{endpoint}.csv", jsonable(
-            [{"term": t["term"], "hr": t["hr"], "ci_low": t["ci95"][0], "ci_high": t["ci95"][1],
-              "p_wald": t["p_wald"], "coef": t["coef"], "se": t["se"]} for t in terms]))
+            [{"term": t["term"], "hr": t["hr"], "ci_low": (t["ci95"] or [None])[0],
+              "ci_high": (t["ci95"] or [None, None])[1], "p_wald": t["p_wald"], "coef": t["coef"], "se": t["se"],
+              "note": t.get("note", "")} for t in terms]))
     if profiles:
         save("nomogram_profiles.csv", jsonable(profiles))
     save("exclusions.csv", [{"table": e["table"], "reason": e["reason"], "count": e["count"],

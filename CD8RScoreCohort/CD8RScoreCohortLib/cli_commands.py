@@ -9,6 +9,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from .cutpoint import DEFAULT_MINPROP, maxstat_logrank
 
 def cmd_cohort(args: argparse.Namespace) -> int:
     """Run the cohort analysis and print where the report is."""
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise InputError("is a file; --out names the folder that receives the results (created if absent)",
+                         args.out, "--out")
     results = run_cohort(args.lesions, args.clinical, args.out, seed=args.seed,
                          reference_cutoff=args.reference_cutoff, min_volume_ml=args.min_volume_ml)
     print(f"{args.out}/report.html ({results['signature_name']}, {results['signature_status']}"

@@ -175,6 +175,10 @@ def read_clinical(path: "str | Path") -> tuple[pd.DataFrame, list[str]]:
             rec[c] = None if text in ("", "NA", "NaN", "nan") else text
         records.append(rec)
     df = pd.DataFrame.from_records(records)
+    for endpoint in ("os", "pfs"):
+        if not (df[f"{endpoint}_time"] > 0).any():
+            raise InputError(f"every {endpoint}_time is 0: no follow-up time, so survival cannot be analysed; give "
+                             "the time from baseline to event or last contact (months)", path, f"{endpoint}_time")
     for endpoint, what in (("os", "deaths"), ("pfs", "progressions or deaths")):
         if df[f"{endpoint}_event"].sum() == 0:
             raise InputError(f"no {what} ({endpoint}_event = 1): survival cannot be analysed", path,

@@ -1,6 +1,6 @@
 """IBSI conformance of the features (pyradiomics with absolute bin edges) and of the preprocessing.
 
-Reference values: ../shared/data/ibsi/ibsi_reference_values.csv (IBSI 1 reference manual, theibsi/ibsi-doc
+Reference values: data/ibsi/ibsi_reference_values.csv beside this file (IBSI 1 reference manual, theibsi/ibsi-doc
 commit b952e71), one row per feature, data set and aggregation. A value matches when
 |computed - reference| <= tolerance; rows without a tolerance must agree to the 3 significant digits shown.
 """
@@ -17,10 +17,8 @@ import SimpleITK as sitk
 from CD8RScoreLib.features import FAMILIES, FEATURES, Discretisation, compute_features
 from CD8RScoreLib.resampling import resample_image, resample_mask
 
-IBSI_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "ibsi"
+IBSI_DIR = Path(__file__).resolve().parent / "data" / "ibsi"  # source and licences: README.md there
 REFERENCE_CSV = IBSI_DIR / "ibsi_reference_values.csv"
-
-pytestmark = pytest.mark.skipif(not REFERENCE_CSV.is_file(), reason="../shared/data/ibsi is not beside the repository")
 
 
 def load_references(data: str) -> dict[tuple[str, str, str], tuple[float, float | None]]:
@@ -59,7 +57,7 @@ def digital_phantom_features():
     return compute_features(image, mask, FAMILIES, Discretisation(lower_bound=0.5, bin_width=1.0, n_bins=6))
 
 
-DIGITAL_REFS = load_references("dig. phantom") if REFERENCE_CSV.is_file() else {}
+DIGITAL_REFS = load_references("dig. phantom")
 
 
 @pytest.mark.parametrize("key", sorted(FEATURES))
@@ -83,7 +81,7 @@ def ct_phantom_config_c():
     return compute_features(resampled, roi, FAMILIES, discretisation)
 
 
-CONFIG_C_REFS = load_references("config. C") if REFERENCE_CSV.is_file() else {}
+CONFIG_C_REFS = load_references("config. C")
 
 
 @pytest.mark.parametrize("key", sorted(FEATURES))

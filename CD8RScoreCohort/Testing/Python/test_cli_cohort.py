@@ -10,7 +10,7 @@ from CD8RScoreLib.cli import main
 from CD8RScoreCohortLib import cli_commands
 from CD8RScoreCohortLib.simulate import write_simulated_cohort
 
-R_DATASETS = Path(__file__).resolve().parents[4] / "shared" / "data" / "r_datasets"  # ../shared (CI has it)
+R_DATASETS = Path(__file__).resolve().parent / "data" / "r_datasets"  # source and licences: README.md there
 
 
 def test_register_adds_both_subcommands():

@@ -1,6 +1,6 @@
 """Multivariate Cox, backward selection and Fisher's OR agree with R; covariates are coded as documented.
 
-R 4.x (Debian), r-cran-survival 3.5-3; data /work/shared/data/r_datasets/survival_lung.csv. The R call is next
+R 4.x (Debian), r-cran-survival 3.5-3; data data/r_datasets/survival_lung.csv beside this file. The R call is next
 to each expected value (printed with sprintf("%.10g")).
 """
 from pathlib import Path
@@ -15,7 +15,7 @@ from CD8RScoreCohortLib.multivariate import _drop_one_p, _fit, backward_stepwise
 from CD8RScoreCohortLib.nomogram import nomogram_model, risk_profiles, survival_from_points
 from CD8RScoreCohortLib.survival import cox_table, fit_cox
 
-R_DATASETS = Path(__file__).resolve().parents[4] / "shared" / "data" / "r_datasets"  # ../shared (CI has it)
+R_DATASETS = Path(__file__).resolve().parent / "data" / "r_datasets"  # source and licences: README.md there
 
 
 def sig4(a, b):

@@ -1,7 +1,7 @@
 """The statistics modules agree with R on R's own data sets.
 
 Expected values were produced with R 4.x from Debian (r-cran-survival 3.5-3, r-cran-maxstat 0.7-25,
-r-cran-proc); the R call is recorded next to each value. Data: /work/shared/data/r_datasets (README there) and
+r-cran-proc); the R call is recorded next to each value. Data: data/r_datasets beside this file (README there) and
 pROC_aSAH.csv in this folder (pROC::aSAH, Turck et al., Clin Chem Lab Med 2010; exported with
 ``write.csv(aSAH[, c("outcome","s100b","ndka","wfns","gender","age")], row.names = FALSE)``; pROC is GPL-3).
 """
@@ -16,7 +16,7 @@ from CD8RScoreCohortLib.diagnostics import diagnostic_performance, proportion_wi
 from CD8RScoreCohortLib.roc import delong_auc, roc_curve
 from CD8RScoreCohortLib.survival import cox_high_vs_low, km_median, logrank
 
-R_DATASETS = Path(__file__).resolve().parents[4] / "shared" / "data" / "r_datasets"  # ../shared (CI has it)
+R_DATASETS = Path(__file__).resolve().parent / "data" / "r_datasets"  # source and licences: README.md there
 
 HERE = Path(__file__).parent
 
