@@ -26,7 +26,7 @@ from vtk.util import numpy_support
 
 import slicer
 from CD8RScoreLib import mrml
-from CD8RScoreLib.demo import DEMO_PATIENT
+from CD8RScoreDemo.demo import DEMO_PATIENT
 from CD8RScoreLib.scene_scoring import SceneResult, score_patient_in_scene
 from CD8RScoreLib.scoring import KvpInfo
 from CD8RScoreLib.signature import default_signature_path, load_signature
@@ -41,7 +41,7 @@ BACKGROUND = (0.08, 0.08, 0.1)
 
 def demo_scene() -> tuple[object, object, object, SceneResult]:
     """The demo's baseline patient in a new scene, scored; segments named by site and label as a reader would."""
-    patient = make_patient(n_lesions=6, seed=7)  # the demo's patient (CD8RScoreLib.demo.write_synthetic_case)
+    patient = make_patient(n_lesions=6, seed=7)  # the demo's patient (CD8RScoreDemo.demo.write_synthetic_case)
     names = {lesion.label: f"{lesion.site} {lesion.label}" for lesion in patient.lesions}
     scene = slicer.vtkMRMLScene()
     # the Segmentations logic registers the converters (binary labelmap -> closed surface) the 3D view needs

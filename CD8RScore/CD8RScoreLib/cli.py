@@ -175,13 +175,6 @@ def cmd_response(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
-
-    run_demo(Path(args.out))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cd8rscore", description=f"CD8 radiomics score of CT lesions. {RESEARCH_USE_NOTICE}")
@@ -214,22 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_response)
 
-    p = sub.add_parser("demo", help="the whole flow on embedded data, offline")
-    p.add_argument("--out", required=True, help="output folder")
-    p.set_defaults(func=cmd_demo)
-
     for module in _plugin_modules():
         module.register(sub)
     return parser
 
 
 def _plugin_modules():
-    """Subcommands that live in their own modules (each has ``register(subparsers)``)."""
-    import importlib
+    """Subcommands that live in their own modules (each has ``register(subparsers)``), named by the entry point
+    group ``cd8rscore.commands`` of pyproject.toml: the cohort statistics and the demo, which sit above the core,
+    add their commands without the core importing them."""
+    from importlib.metadata import entry_points
 
-    names = ["CD8RScoreLib.cohort_file", "CD8RScoreLib.batch", "CD8RScoreLib.extract", "CD8RScoreLib.lifex_import",
-             "CD8RScoreLib.signature_fit", "CD8RScoreLib.signature_validation", "CD8RScoreCohortLib.cli_commands"]
-    return [importlib.import_module(name) for name in names]
+    return [entry.load() for entry in entry_points(group="cd8rscore.commands")]
 
 
 def main(argv: "Sequence[object] | None" = None) -> int:

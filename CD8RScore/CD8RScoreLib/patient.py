@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from fractions import Fraction
 from typing import Iterable, Sequence
 
 import numpy as np
-from scipy import stats
 
 from .lesion_table import parse_float
 
@@ -41,10 +41,19 @@ def _truthy(value) -> bool:
     return bool(value)
 
 
+def _exact(value: float) -> Fraction:
+    """The score as the decimal number that names it (its shortest round-trip text, e.g. 2.17), exactly."""
+    return Fraction(repr(float(value)))
+
+
 def score_entropy(scores: Sequence[float], bin_width: float = ENTROPY_BIN_WIDTH) -> float:
-    """Shannon entropy (bits) of the scores' histogram with bins of ``bin_width`` from 0 (0 for one lesion)."""
-    bins = np.floor(np.asarray(scores, dtype=float) / bin_width)
-    _, counts = np.unique(bins, return_counts=True)
+    """Shannon entropy (bits) of the scores' histogram with bins of ``bin_width`` from 0 (0 for one lesion).
+
+    A score on a bin edge (e.g. 2.2 with width 0.1) falls in the bin it opens, decided exactly.
+    """
+    width = _exact(bin_width)
+    bins = [math.floor(_exact(x) / width) for x in scores]
+    _, counts = np.unique(np.asarray(bins, dtype=np.int64), return_counts=True)
     p = counts / counts.sum()
     return float(-(p * np.log2(p)).sum())
 
@@ -52,20 +61,35 @@ def score_entropy(scores: Sequence[float], bin_width: float = ENTROPY_BIN_WIDTH)
 def heterogeneity_metrics(scores: Sequence[float]) -> dict[str, float]:
     """min, max, mean, SD (Bessel), skewness and excess kurtosis (bias-corrected), entropy of lesion scores.
 
-    SD needs 2 lesions, skewness 3, kurtosis 4; fewer gives NaN.
+    SD needs 2 lesions, skewness 3, kurtosis 4; fewer gives NaN. Equal inputs give equal values: each score is
+    taken as the decimal number it is written as, the moments are computed exactly in rational arithmetic,
+    and each metric is rounded to a double once (SD and skewness through the square root of an exact
+    rational). So two patients whose scores differ by a shift (2.10, 2.17 and 1.50, 1.57) get the same SD to
+    the last bit, and a kurtosis of exactly 1.5 is 1.5, where floating-point moments differ in the last bits
+    and a cut-point search would take them for different values. The formulas are those of R's
+    ``sd`` and ``e1071::skewness``/``kurtosis`` (type 2) and of scipy (``bias=False``).
     """
-    x = np.asarray(scores, dtype=float)
+    x = [_exact(v) for v in scores]
     n = len(x)
     nan = float("nan")
     if n == 0:
         return {m: nan for m in METRICS}
-    return {
-        "min": float(x.min()), "max": float(x.max()), "mean": float(x.mean()),
-        "sd": float(x.std(ddof=1)) if n >= 2 else nan,
-        "skewness": float(stats.skew(x, bias=False)) if n >= 3 and x.std() > 0 else nan,
-        "kurtosis": float(stats.kurtosis(x, fisher=True, bias=False)) if n >= 4 and x.std() > 0 else nan,
-        "entropy": score_entropy(x),
-    }
+    mean = sum(x) / n
+    dev = [v - mean for v in x]
+    m2 = sum(d * d for d in dev) / n
+    sd = skewness = kurtosis = nan
+    if n >= 2:
+        sd = math.sqrt(m2 * n / (n - 1))
+    if n >= 3 and m2 > 0:
+        m3 = sum(d ** 3 for d in dev) / n
+        g1_squared = Fraction(n * (n - 1), (n - 2) ** 2) * m3 * m3 / m2 ** 3  # G1 = sqrt(n(n-1))/(n-2) g1
+        skewness = math.copysign(math.sqrt(g1_squared), m3) if m3 != 0 else 0.0
+    if n >= 4 and m2 > 0:
+        m4 = sum(d ** 4 for d in dev) / n
+        g2 = m4 / (m2 * m2) - 3
+        kurtosis = float(Fraction(n - 1, (n - 2) * (n - 3)) * ((n + 1) * g2 + 6))
+    return {"min": float(min(x)), "max": float(max(x)), "mean": float(mean), "sd": float(sd),
+            "skewness": float(skewness), "kurtosis": float(kurtosis), "entropy": score_entropy(scores)}
 
 
 def patient_summary(rows: Iterable[dict], min_volume_ml: float = DEFAULT_MIN_VOLUME_ML) -> dict:

@@ -77,7 +77,7 @@ def _paired(signature: Signature, features_path, target_path) -> tuple[np.ndarra
 
 def validate(signature: Signature, features_path, target_path, out: Path) -> dict:
     """Agreement of the signature's scores with the target; writes validation.json, calibration.png, report.html."""
-    from CD8RScoreCohortLib.roc import delong_auc  # the same DeLong estimator as the cohort statistics
+    from .statistics import delong_auc  # the same DeLong estimator as the cohort statistics
 
     x, y, unscored = _paired(signature, features_path, target_path)
     n = len(x)

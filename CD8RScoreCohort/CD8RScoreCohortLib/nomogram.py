@@ -4,8 +4,8 @@ Points as in ``rms::nomogram``: a variable (one indicator, or the indicators of 
 levels "reference" (all its indicators 0) and one level per indicator; a level's contribution to the linear
 predictor is its beta (0 for the reference), shifted so that the variable's lowest-risk level scores 0, and
 scaled so that the variable with the widest range spans 0-100 points. Total points map back to the linear
-predictor, and S(t | x) = S0(t) ** exp(lp), S0 being the model's survival with every indicator 0 (from
-lifelines' Breslow baseline, as ``survfit.coxph``). Times in months.
+predictor, and S(t | x) = S0(t) ** exp(lp), S0 being the model's survival with every indicator 0, predicted as
+``survfit(coxph(..., ties = "efron"), newdata)`` (``CoxModel.survfit_survival``). Times in months.
 """
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ MAX_PROFILES = 512
 def baseline_survival_at_zero(cph, terms: list[str], times) -> np.ndarray:
     """S0(t) for a patient with every term 0."""
     zero = pd.DataFrame([dict.fromkeys(terms, 0.0)])
-    sf = cph.predict_survival_function(zero, times=list(times))
-    return sf.iloc[:, 0].to_numpy(dtype=float)
+    return cph.survfit_survival(zero, list(times))[0]
 
 
 def nomogram_model(cph, times=NOMOGRAM_TIMES_MONTHS, groups: "dict[str, list[str]] | None" = None) -> dict:
@@ -76,10 +75,10 @@ def risk_profiles(cph, model: dict) -> list[dict]:
         x = dict.fromkeys(model["terms"], 0.0)
         for level in combo:
             x.update(level["x"])
-        sf = cph.predict_survival_function(pd.DataFrame([x]), times=model["times_months"])
+        predicted = cph.survfit_survival(pd.DataFrame([x]), model["times_months"])[0]
         row = {v["variable"]: level["level"] for v, level in zip(variables, combo)}
         row["total_points"] = float(sum(level["points"] for level in combo))
-        for t, s in zip(model["times_months"], sf.iloc[:, 0].to_numpy(dtype=float)):
+        for t, s in zip(model["times_months"], predicted):
             row[f"os_{t:g}_months"] = float(s)
         rows.append(row)
     return rows

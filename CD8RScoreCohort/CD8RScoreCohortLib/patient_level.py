@@ -20,7 +20,7 @@ from .cutpoint import DEFAULT_MINPROP, maxstat_logrank
 from .diagnostics import diagnostic_performance
 from .inputs import PD_COLUMN, Exclusions
 from .lesion_level import fisher_2x2
-from .survival import cox_high_vs_low, km_median
+from .survival import cox_high_vs_low, km_summary
 
 ENDPOINTS: tuple[str, ...] = ("os", "pfs")
 REFERENCE_CUTOFF_METRICS: tuple[str, ...] = ("min", "max", "mean")
@@ -171,7 +171,7 @@ def analyse_patients(data: pd.DataFrame, reference_cutoff: float, seed: int, min
     out = {}
     for endpoint in ENDPOINTS:
         block = {"n": int(len(eligible)), "events": int(eligible[f"{endpoint}_event"].sum()),
-                 "km_median_all": km_median(eligible[f"{endpoint}_time"], eligible[f"{endpoint}_event"])}
+                 "km_median_all": km_summary(eligible[f"{endpoint}_time"], eligible[f"{endpoint}_event"])}
         for metric in REFERENCE_CUTOFF_METRICS:
             block[f"{metric}_reference_cutoff"] = reference_cutoff_analysis(eligible, endpoint, metric,
                                                                             reference_cutoff)

@@ -53,6 +53,24 @@ def _cox_row(label: str, b: dict) -> list:
             _fmt(b["hr"]), _ci(b["ci95"]), _fmt(b["p_wald"]), _fmt(b["p_logrank"]), html.escape(b.get("note", ""))]
 
 
+def _km_row(label: str, km: "dict | None") -> list:
+    """Group, n, events, median (95 % CI) and survival (95 % CI) at each time of ``km["survival"]``."""
+    if not km:
+        return [html.escape(label), "–", "–", "–", "–", "–"]
+    cells = [html.escape(label), _fmt(km["n"]), _fmt(km["events"]),
+             "not reached" if km["median"] is None else f"{_fmt(km['median'])} ({_ci_open(km['ci95'])})"]
+    for row in km["survival"][:2]:
+        cells.append("–" if row["surv"] is None else f"{_fmt(row['surv'], 2)} ({_ci_open(row['ci95'], 2)})")
+    return cells
+
+
+def _ci_open(ci, digits: int = 3) -> str:
+    """A CI whose limits may be missing (not reached): "lo–NR"."""
+    if not ci:
+        return "–"
+    return "–".join("NR" if v is None else _fmt(v, digits) for v in ci)
+
+
 def _prop(b: dict) -> str:
     if b["estimate"] is None:
         return "–"
@@ -127,7 +145,20 @@ def build_report(results: dict, figures: dict) -> str:
             rows.append(_cox_row(label + " — training", opt.get("train")))
             rows.append(_cox_row(label + " — test", opt.get("test")))
         parts.append(_table(header, rows))
+        km_rows = [_km_row("all patients", b["km_median_all"])]
+        for m in ("min", "max", "mean"):
+            ref = b[f"{m}_reference_cutoff"]
+            km_rows += [_km_row(f"{m} score >= reference cut-off (high)", ref.get("km_high")),
+                        _km_row(f"{m} score < reference cut-off (low)", ref.get("km_low"))]
         opt = b["optimised_cutoff"]
+        for part in ("train", "test"):
+            if opt.get(part):
+                km_rows += [_km_row(f"minimum score > {_fmt(opt['cutoff'], 4)}, {part} (high)", opt[part]["km_high"]),
+                            _km_row(f"minimum score <= {_fmt(opt['cutoff'], 4)}, {part} (low)", opt[part]["km_low"])]
+        parts.append("<h3>Kaplan-Meier</h3><p>Median (months) and survival at 12 and 24 months with 95 % CIs "
+                     "(Greenwood, log scale, as R's survfit); NR: not reached; –: no one followed so long.</p>"
+                     + _table(["group", "n", "events", "median (95 % CI)", "12-month survival (95 % CI)",
+                               "24-month survival (95 % CI)"], km_rows))
         if opt.get("cutoff") is not None:
             parts.append(f"<p>Minimum score: maximally selected log-rank statistic {_fmt(opt['statistic'])} on "
                          f"{opt['n_train']} training patients; Lausen-Schumacher p = "

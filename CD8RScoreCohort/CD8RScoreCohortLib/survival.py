@@ -1,8 +1,10 @@
 """Kaplan-Meier medians, log-rank test and Cox proportional hazards, as R's ``survival`` package does them.
 
 Kaplan-Meier and log-rank come from lifelines; the median and its 95 % CI follow ``survival::survfit``
-defaults (conf.type = "log", Greenwood variance) and ``survival:::findq`` (a curve that sits exactly at 0.5
-gives the midpoint of that flat stretch). Cox models are lifelines' CoxPHFitter with Efron ties, as
+defaults (conf.type = "log", Greenwood variance) as ``print(survfit(...))`` shows them (``survival:::survmean``:
+a curve that sits exactly at 0.5 and falls later gives the midpoint of that flat stretch; each limit is found
+on its own limit curve), and the survival at 12 and 24 months with its CI as ``summary(survfit, times =
+c(12, 24))``. Cox models are lifelines' CoxPHFitter with Efron ties, as
 ``survival::coxph``; CIs are exp(beta -/+ z_0.975 SE) as ``confint``. Times are in months.
 """
 from __future__ import annotations
@@ -18,15 +20,18 @@ from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import logrank_test, multivariate_logrank_test
 from scipy.stats import norm
 
-COX_FIT_OPTIONS = {"precision": 1e-12, "max_steps": 500}
-"""Newton-Raphson convergence for CoxPHFitter: lifelines' default stops early enough to move p-values in the
-4th digit; this reaches survival::coxph's converged estimate (relative log-likelihood change < 1e-9)."""
+COX_FIT_OPTIONS = {"precision": 1e-18, "r_precision": 1e-15, "max_steps": 500}
+"""Newton-Raphson convergence for CoxPHFitter: to the maximum of the partial likelihood. lifelines returns the
+last iterate without its last Newton step, and by default stops when the log-likelihood changes by < 1e-9
+relative (R's rule) or the Newton decrement is < 1e-7; after damped steps that leaves the estimate up to 1e-5
+from the maximum, where R's full Newton steps stop within 1e-9 of it. A Newton decrement < 1e-18 (a step of
+about 1e-9) and a relative change < 1e-15 reach R's estimate to 1e-9, one or two iterations more."""
 
 MAX_ABS_LOG_HR = 15.0
 """|log HR| beyond this (HR < 3e-7 or > 3e6) means the estimate diverged (monotone likelihood)."""
 
 R_TOLERANCE = math.sqrt(np.finfo(float).eps)
-"""survival:::quantile.survfit's tolerance, sqrt(.Machine$double.eps)."""
+"""survival:::survmean's tolerance, sqrt(.Machine$double.eps)."""
 
 
 def _as_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
@@ -39,65 +44,89 @@ def _as_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
     return time, event
 
 
-def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float = R_TOLERANCE) -> float:
-    """``survival:::findq`` for one probability p: x = (0, times), y = (0, 1 - S(times)); NaN if not reached."""
-    keep = ~np.isnan(y)
-    xmax = x[-1]
-    x, y = x[keep], y[keep]
-    if y.size == 0 or np.max(y) < p:
-        return float("nan")
-    _, first = np.unique(y, return_index=True)
-    first = np.sort(first)
-    x, y = x[first], y[first]
-    n = y.size
+def _minmin(times: np.ndarray, curve: np.ndarray, tol: float = R_TOLERANCE) -> "float | None":
+    """Where a survival curve (or one of its limit curves) reaches 0.5, as ``survival:::survmean``'s ``minmin``,
+    which ``print(survfit(...))`` and ``summary(survfit)$table`` use.
 
-    def first_index(shifted: np.ndarray) -> "int | None":
-        # approx(shifted, 1:n, p, method = "constant", f = 1): index of the first shifted value >= p
-        if p < shifted[0] or p > shifted[-1]:
-            return None
-        return int(np.flatnonzero(shifted >= p)[0])
-
-    i1 = first_index(y + tol)
-    i2 = first_index(y - tol)
-    if p == 0:
-        return float(x[0])
-    if abs(p - y[-1]) < tol and i1 is not None:
-        return float((x[i1] + xmax) / 2)
-    if i1 is None or i2 is None:
-        return float("nan")
-    return float((x[i1] + x[i2]) / 2)
-
-
-def km_median(time, event, confidence: float = 0.95) -> dict:
-    """Kaplan-Meier median survival (months) with its CI, as ``print(survfit(Surv(time, event) ~ 1))``.
-
-    Returns {"n", "events", "median", "ci95": [lo, hi]}; None where the curve does not reach 0.5.
+    Over the times where the curve is defined (not NA), the first time (in time order) where it is < 0.5 + tol;
+    if the curve is 0.5 there (within tol) and later falls below that value, the midpoint between that time and
+    the first time it does. None when the curve never reaches 0.5. A limit curve need not be monotone (the upper
+    limit rises at the tail when the Greenwood variance grows faster than the curve falls); this reads it in
+    time order, as R does.
     """
-    time, event = _as_arrays(time, event)
-    kmf = KaplanMeierFitter().fit(time, event)
-    table = kmf.event_table
+    keep = ~np.isnan(curve) & (curve < 0.5 + tol)
+    if not keep.any():
+        return None
+    x, y = times[keep], curve[keep]
+    below = np.flatnonzero(y < y[0])
+    if abs(y[0] - 0.5) < tol and below.size:
+        return float((x[0] + x[below[0]]) / 2)
+    return float(x[0])
+
+
+SURVIVAL_TIMES_MONTHS: tuple[float, ...] = (12.0, 24.0)
+"""Times (months) at which the report gives each group's Kaplan-Meier survival with its CI."""
+
+
+def _km_curve(time: np.ndarray, event: np.ndarray, confidence: float) -> dict:
+    """survfit's curve at every observed time: n.risk, surv, and the conf.type = "log" limits (Greenwood).
+
+    The counts come from lifelines' event table; lifelines' own intervals are log(-log), not R's default.
+    """
+    table = KaplanMeierFitter().fit(time, event).event_table
     table = table[table.index > 0] if (table.index == 0).any() and table.loc[0, "observed"] == 0 else table
     times = table.index.to_numpy(dtype=float)
     d = table["observed"].to_numpy(dtype=float)
     n_risk = table["at_risk"].to_numpy(dtype=float)
     surv = np.cumprod(1 - d / n_risk)
     with np.errstate(divide="ignore", invalid="ignore"):
-        greenwood = np.cumsum(d / (n_risk * (n_risk - d)))
-        se_log = np.sqrt(greenwood)
+        se_log = np.sqrt(np.cumsum(d / (n_risk * (n_risk - d))))
         z = norm.ppf(1 - (1 - confidence) / 2)
         lower = surv * np.exp(-z * se_log)
         upper = np.minimum(1.0, surv * np.exp(z * se_log))
     undefined = (surv <= 0) | ~np.isfinite(se_log)
     lower[undefined] = np.nan
     upper[undefined] = np.nan
-    x = np.concatenate([[0.0], times])
+    return {"time": times, "n_risk": n_risk, "surv": surv, "lower": lower, "upper": upper}
 
-    def q(curve: np.ndarray) -> "float | None":
-        value = _findq(x, np.concatenate([[0.0], 1 - curve]), 0.5)
-        return None if math.isnan(value) else value
 
-    return {"n": int(time.size), "events": int(event.sum()), "median": q(surv),
-            "ci95": [q(lower), q(upper)]}
+def km_median(time, event, confidence: float = 0.95) -> dict:
+    """Kaplan-Meier median survival (months) with its CI, as ``print(survfit(Surv(time, event) ~ 1))``.
+
+    conf.type "log" (R's default, Greenwood variance): the limits are where the lower and upper limit curves
+    reach 0.5 (``_minmin``). Returns {"n", "events", "median", "ci95": [lo, hi]}; None where a curve does not
+    reach 0.5.
+    """
+    time, event = _as_arrays(time, event)
+    curve = _km_curve(time, event, confidence)
+    return {"n": int(time.size), "events": int(event.sum()), "median": _minmin(curve["time"], curve["surv"]),
+            "ci95": [_minmin(curve["time"], curve["lower"]), _minmin(curve["time"], curve["upper"])]}
+
+
+def km_survival_at(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.95) -> list[dict]:
+    """Kaplan-Meier survival at ``times`` (months) with its CI, as ``summary(survfit(...), times = times)``.
+
+    One {"time", "n_risk", "surv", "ci95"} per time; surv and ci95 are None past the last follow-up time (R
+    leaves such a time out) and the limits None where the curve is 0.
+    """
+    time, event = _as_arrays(time, event)
+    curve = _km_curve(time, event, confidence)
+    rows = []
+    for t in times:
+        if t > curve["time"][-1]:
+            rows.append({"time": float(t), "n_risk": int(np.sum(time >= t)), "surv": None, "ci95": None})
+            continue
+        i = int(np.searchsorted(curve["time"], t, side="right")) - 1  # last curve time <= t
+        surv = float(curve["surv"][i]) if i >= 0 else 1.0
+        lo, hi = (float(curve["lower"][i]), float(curve["upper"][i])) if i >= 0 else (1.0, 1.0)
+        ci = None if math.isnan(lo) or math.isnan(hi) else [lo, hi]
+        rows.append({"time": float(t), "n_risk": int(np.sum(time >= t)), "surv": surv, "ci95": ci})
+    return rows
+
+
+def km_summary(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.95) -> dict:
+    """``km_median`` and ``km_survival_at`` of one group: {"n", "events", "median", "ci95", "survival"}."""
+    return {**km_median(time, event, confidence), "survival": km_survival_at(time, event, times, confidence)}
 
 
 def logrank(time, event, group) -> dict:
@@ -131,15 +160,64 @@ class TwoGroupCox:
     median_high: "float | None"
     median_low: "float | None"
     note: str = ""
+    km_high: "dict | None" = None
+    km_low: "dict | None" = None
+    """Each group's Kaplan-Meier median with CI and survival at 12 and 24 months with CI (``km_summary``)."""
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
         return asdict(self)
 
 
-def fit_cox(data: pd.DataFrame, duration_col: str, event_col: str) -> CoxPHFitter:
+class CoxModel(CoxPHFitter):
+    """lifelines' CoxPHFitter that keeps its training data, so that it can predict survival as R does.
+
+    ``survfit_survival`` is ``survfit(coxph(..., ties = "efron"), newdata)``: a step function of the
+    Efron-corrected baseline cumulative hazard. It is written here because lifelines does not provide it:
+    lifelines' ``predict_survival_function`` uses Breslow's baseline and interpolates the cumulative hazard
+    linearly between event times, which moves a 12- or 24-month prediction by up to 0.02.
+    """
+
+    def fit(self, df: pd.DataFrame, duration_col: str, event_col: str, **kwargs) -> "CoxModel":
+        super().fit(df, duration_col=duration_col, event_col=event_col, **kwargs)
+        self.training_data_ = df.reset_index(drop=True).copy()
+        self.training_columns_ = (duration_col, event_col)
+        return self
+
+    def survfit_survival(self, profiles: pd.DataFrame, times) -> np.ndarray:
+        """S(t | x) for each profile (rows) at each time (columns, months), as ``survfit.coxph``.
+
+        Baseline (survival:::agsurv, ctype 2 with Efron ties): at each event time with d deaths, risk-set sum
+        R and deaths' sum D of exp(lp), the cumulative hazard grows by sum_{k=0}^{d-1} 1 / (R - k/d D); the
+        linear predictor is centred at the training means as coxph does; S = exp(-H(t) exp(lp(x))), with H the
+        sum over event times <= t.
+        """
+        terms = list(self.params_.index)
+        beta = self.params_.to_numpy(dtype=float)
+        duration_col, event_col = self.training_columns_
+        data = self.training_data_
+        x = data[terms].to_numpy(dtype=float)
+        centre = x.mean(axis=0)
+        risk = np.exp((x - centre) @ beta)
+        time = data[duration_col].to_numpy(dtype=float)
+        event = data[event_col].to_numpy(dtype=float) > 0
+        event_times = np.unique(time[event])
+        increments = np.empty(event_times.size)
+        for j, t in enumerate(event_times):
+            at_risk = risk[time >= t].sum()
+            dying = event & (time == t)
+            d, deaths = int(dying.sum()), risk[dying].sum()
+            increments[j] = sum(1.0 / (at_risk - k / d * deaths) for k in range(d))
+        cumulative = np.cumsum(increments)
+        index = np.searchsorted(event_times, np.asarray(times, dtype=float), side="right") - 1
+        hazard = np.where(index >= 0, cumulative[np.clip(index, 0, None)], 0.0)
+        lp = (profiles[terms].to_numpy(dtype=float) - centre) @ beta
+        return np.exp(-np.outer(np.exp(lp), hazard))
+
+
+def fit_cox(data: pd.DataFrame, duration_col: str, event_col: str) -> CoxModel:
     """Fit ``coxph(Surv(duration, event) ~ .)`` on every other column of ``data`` (Efron ties)."""
-    cph = CoxPHFitter()
+    cph = CoxModel()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cph.fit(data, duration_col=duration_col, event_col=event_col, fit_options=dict(COX_FIT_OPTIONS))
@@ -156,10 +234,11 @@ def cox_high_vs_low(time, event, high) -> TwoGroupCox:
     high = np.asarray(high, dtype=bool)
     n_high, n_low = int(high.sum()), int((~high).sum())
     ev_high, ev_low = int(event[high].sum()), int(event[~high].sum())
-    med_high = km_median(time[high], event[high])["median"] if n_high else None
-    med_low = km_median(time[~high], event[~high])["median"] if n_low else None
+    km_high = km_summary(time[high], event[high]) if n_high else None
+    km_low = km_summary(time[~high], event[~high]) if n_low else None
     base = dict(n=int(time.size), n_high=n_high, n_low=n_low, events_high=ev_high, events_low=ev_low,
-                median_high=med_high, median_low=med_low)
+                median_high=km_high["median"] if km_high else None,
+                median_low=km_low["median"] if km_low else None, km_high=km_high, km_low=km_low)
     if n_high == 0 or n_low == 0:
         return TwoGroupCox(**base, hr=None, ci95=None, p_wald=None, p_logrank=None,
                            note="one group is empty")

@@ -1,4 +1,4 @@
-"""``cd8rscore demo``: the whole flow on embedded data, offline.
+"""``cd8rscore demo``: the whole flow on embedded data, offline, through the command line of both libraries.
 
 1. A synthetic patient (labelled SYNTHETIC) at baseline and follow-up: score, patient summary, lesion response,
    export to a cohort table.
@@ -9,22 +9,23 @@ Every score is computed with the demonstration signature and says so.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 import SimpleITK as sitk
 
-from . import RESEARCH_USE_NOTICE
-from .lesion_table import atomic_write_text
+from CD8RScoreLib import RESEARCH_USE_NOTICE
+from CD8RScoreLib.lesion_table import atomic_write_text
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "Resources" / "SampleData"
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "CD8RScore" / "Resources" / "SampleData"
 DEMO_PATIENT = "SYNTHETIC-001"
 # Follow-up diameter factors of the synthetic patient's lesions: one progresses, one responds, one disappears.
 DEMO_FOLLOW_UP = {1: 1.35, 2: 0.6, 3: 0.0, 4: 1.05}
 
 
 def _cli(*args: str) -> None:
-    from .cli import main
+    from CD8RScoreLib.cli import main
 
     code = main([str(a) for a in args])
     if code != 0:
@@ -33,7 +34,7 @@ def _cli(*args: str) -> None:
 
 def write_synthetic_case(folder: Path) -> dict[str, Path]:
     """Write the synthetic patient's E0 and E1 CTs, label maps and locations CSV; return their paths."""
-    from .synthetic import follow_up, make_patient
+    from CD8RScoreLib.synthetic import follow_up, make_patient
 
     folder.mkdir(parents=True, exist_ok=True)
     e0 = make_patient(n_lesions=6, seed=7)
@@ -54,7 +55,7 @@ def write_synthetic_case(folder: Path) -> dict[str, Path]:
 
 def run_dicom_round_trip(out: Path, case: dict[str, Path]) -> None:
     """The E0 CT as a DICOM series with a DICOM SEG and an RTSTRUCT of its lesions; score each, with a DICOM SR."""
-    from .dicom_demo_data import write_dicom_case
+    from CD8RScoreLib.dicom_demo_data import write_dicom_case
 
     labels = sitk.ReadImage(str(case["E0_labels"]))
     with open(case["locations"]) as handle:
@@ -102,3 +103,16 @@ def run_demo(out: Path) -> None:
     print(f"simulated cohort report: {sim / 'analysis' / 'report.html'}", file=sys.stderr)
     print(f"lesion tables: {out}/lesions_E0.csv, lesions_E1.csv; patient summary: patients_E0.csv; "
           f"response: response.csv; cohort: cohort.csv", file=sys.stderr)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the demo into ``--out``."""
+    run_demo(Path(args.out))
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``demo`` to the ``cd8rscore`` subparsers (entry point group ``cd8rscore.commands``)."""
+    p = subparsers.add_parser("demo", help="the whole flow on embedded data, offline")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_demo)

@@ -1,0 +1,247 @@
+# R reference values of the cohort statistics on the random cohort (random_cohort.py writes its CSV files).
+#
+#   Rscript random_cohort.R      (in this folder; R 4.2, survival 3.5-3, maxstat 0.7-25, e1071 1.7)
+#
+# Writes random_cohort_r_values.csv: one row per number, with the R expression that produced it. R computes
+# everything from the lesion and clinical tables itself (patient metrics, covariate coding, Cox models, backward
+# selection, maximally selected log-rank cut-points, Kaplan-Meier, exact binomial intervals, survfit.coxph
+# predictions); only the training/test split is read (random_cohort_split.csv), because it is drawn with
+# numpy's generator. Patient metrics are rounded with signif(, 12) before the cut-point search, so that values
+# equal in exact arithmetic are one value (the project computes them exactly; see README, Science).
+suppressMessages({library(survival); library(maxstat); library(e1071)})
+
+les <- read.csv("random_cohort_lesions.csv", stringsAsFactors = FALSE)
+cli <- read.csv("random_cohort_clinical.csv", stringsAsFactors = FALSE, na.strings = "")
+spl <- read.csv("random_cohort_split.csv", stringsAsFactors = FALSE, na.strings = "")
+CUT <- 2.0
+
+vals <- list()
+put <- function(name, value, call) {
+  v <- if (is.null(value) || length(value) == 0 || is.na(value)) "NA" else sprintf("%.17g", as.numeric(value))
+  vals[[length(vals) + 1]] <<- data.frame(name = name, value = v, r_call = call)
+}
+
+# ---------------------------------------------------------------- patient metrics (lesions > 1 mL)
+e0 <- les[les$timepoint == "E0", ]
+cons <- e0[e0$computable == 1 & e0$volume_ml > 1 & !is.na(e0$score), ]
+d <- cli[cli$patient_id %in% e0$patient_id, ]
+entropy <- function(x) { p <- table(floor(round(x / 0.1, 9))) / length(x); -sum(p * log2(p)) }
+metric <- function(x, m) {
+  n <- length(x)
+  if (n == 0) return(NA)
+  switch(m, min = min(x), max = max(x), mean = mean(x), sd = if (n >= 2) sd(x) else NA,
+         skewness = if (n >= 3 && sd(x) > 0) skewness(x, type = 2) else NA,
+         kurtosis = if (n >= 4 && sd(x) > 0) kurtosis(x, type = 2) else NA, entropy = entropy(x))
+}
+METRICS <- c("min", "max", "mean", "sd", "skewness", "kurtosis", "entropy")
+d$n_lesions <- sapply(d$patient_id, function(p) sum(e0$patient_id == p))
+d$n_considered <- sapply(d$patient_id, function(p) sum(cons$patient_id == p))
+for (m in METRICS) {
+  d[[m]] <- sapply(d$patient_id, function(p) metric(cons$score[cons$patient_id == p], m))
+  for (i in seq_len(nrow(d))) put(paste0("metric/", d$patient_id[i], "/", m), d[[m]][i],
+                                   sprintf("%s of the scores (e1071 type 2; entropy of floor(x/0.1) bins)", m))
+  d[[m]] <- signif(d[[m]], 12)
+}
+d$split <- spl$split[match(d$patient_id, spl$patient_id)]
+elig <- d[d$n_considered > 0, ]
+
+# ---------------------------------------------------------------- Kaplan-Meier and two-group Cox
+km <- function(prefix, t, e) {
+  f <- survfit(Surv(t, e) ~ 1)
+  tab <- summary(f)$table
+  put(paste0(prefix, "/median"), tab["median"], "summary(survfit(Surv(t, e) ~ 1))$table['median']")
+  put(paste0(prefix, "/median_lcl"), tab["0.95LCL"], "summary(survfit(Surv(t, e) ~ 1))$table['0.95LCL']")
+  put(paste0(prefix, "/median_ucl"), tab["0.95UCL"], "summary(survfit(Surv(t, e) ~ 1))$table['0.95UCL']")
+  # times past the last follow-up are left out (extend = FALSE); when all are, summary() stops: none given
+  s <- tryCatch(summary(f, times = c(12, 24)), error = function(err) list(time = numeric(0)))
+  for (tm in c(12, 24)) {
+    k <- match(tm, s$time)
+    call <- sprintf("summary(survfit(Surv(t, e) ~ 1), times = c(12, 24))[time == %d]", tm)
+    put(sprintf("%s/surv_%d", prefix, tm), s$surv[k], paste0(call, "$surv"))
+    put(sprintf("%s/surv_%d_lcl", prefix, tm), s$lower[k], paste0(call, "$lower"))
+    put(sprintf("%s/surv_%d_ucl", prefix, tm), s$upper[k], paste0(call, "$upper"))
+  }
+}
+two_groups <- function(prefix, t, e, high) {
+  if (all(high) || !any(high)) return(invisible())
+  lr <- survdiff(Surv(t, e) ~ high)
+  put(paste0(prefix, "/p_logrank"), pchisq(lr$chisq, 1, lower.tail = FALSE),
+      "pchisq(survdiff(Surv(t, e) ~ high)$chisq, 1, lower.tail = FALSE)")
+  if (sum(e[high]) > 0 && sum(e[!high]) > 0) {
+    f <- coxph(Surv(t, e) ~ high, ties = "efron")
+    put(paste0(prefix, "/hr"), exp(coef(f)), "exp(coef(coxph(Surv(t, e) ~ high)))")
+    put(paste0(prefix, "/ci_low"), exp(confint(f))[1], "exp(confint(coxph(Surv(t, e) ~ high)))[1]")
+    put(paste0(prefix, "/ci_high"), exp(confint(f))[2], "exp(confint(coxph(Surv(t, e) ~ high)))[2]")
+    put(paste0(prefix, "/p_wald"), summary(f)$coefficients[1, 5], "summary(coxph(Surv(t, e) ~ high))$coefficients[, 5]")
+  }
+  km(paste0(prefix, "/km_high"), t[high], e[high])
+  km(paste0(prefix, "/km_low"), t[!high], e[!high])
+}
+
+opt_cut <- list()
+for (ep in c("os", "pfs")) {
+  tt <- elig[[paste0(ep, "_time")]]; ee <- elig[[paste0(ep, "_event")]]
+  km(paste0(ep, "/all"), tt, ee)
+  for (m in c("min", "max", "mean")) {
+    ok <- !is.na(elig[[m]])
+    two_groups(paste0(ep, "/", m, "/reference"), tt[ok], ee[ok], elig[[m]][ok] >= CUT)
+  }
+  for (m in METRICS) {
+    ok <- !is.na(elig[[m]])
+    dd <- data.frame(t = tt[ok], e = ee[ok], x = elig[[m]][ok], split = elig$split[ok])
+    train <- dd[dd$split == "train", ]
+    m92 <- maxstat.test(Surv(t, e) ~ x, data = train, smethod = "LogRank", pmethod = "Lau92", minprop = 0.1,
+                        maxprop = 0.9)
+    m94 <- maxstat.test(Surv(t, e) ~ x, data = train, smethod = "LogRank", pmethod = "Lau94", minprop = 0.1,
+                        maxprop = 0.9)
+    pre <- paste0(ep, "/", m, "/optimised")
+    call <- "maxstat.test(Surv(t, e) ~ x, train, smethod = 'LogRank', pmethod = '%s', minprop = 0.1, maxprop = 0.9)%s"
+    put(paste0(pre, "/cutoff"), m92$estimate, sprintf(call, "Lau92", "$estimate"))
+    put(paste0(pre, "/statistic"), m92$statistic, sprintf(call, "Lau92", "$statistic"))
+    put(paste0(pre, "/p_lausen_schumacher"), min(1, m92$p.value), sprintf(call, "Lau92", "$p.value (capped at 1)"))
+    put(paste0(pre, "/p_lausen_schumacher_1994"), min(1, m94$p.value), sprintf(call, "Lau94", "$p.value (capped at 1)"))
+    if (m == "min") opt_cut[[ep]] <- m92$estimate
+    for (part in c("train", "test", "all")) {
+      s <- if (part == "all") dd else dd[dd$split == part, ]
+      two_groups(paste0(pre, "/", part), s$t, s$e, s$x > m92$estimate)
+    }
+  }
+}
+
+# ---------------------------------------------------------------- covariates, univariate and backward Cox
+idx <- d
+median_split <- function(name, x) {
+  med <- median(x, na.rm = TRUE)
+  term <- as.numeric(x > med)
+  op <- ">"
+  if (length(unique(na.omit(term))) < 2) { term <- as.numeric(x >= med); op <- ">=" }
+  setNames(list(term), sprintf("%s %s %s", name, op, format(med)))
+}
+categorical <- function(name, x) {
+  counts <- table(x)
+  levels <- names(counts)[order(-counts, names(counts))]
+  out <- list()
+  for (lv in levels[-1]) out[[sprintf("%s = %s", name, lv)]] <- ifelse(is.na(x), NA, as.numeric(x == lv))
+  out
+}
+covariates <- function(ep) {
+  oc <- opt_cut[[ep]]
+  list(sex = categorical("sex", d$sex), age = median_split("age", d$age),
+       albumin_g_l = list("albumin_g_l < 35" = as.numeric(d$albumin_g_l < 35)),
+       ldh_uln = list("ldh_uln > 1" = as.numeric(d$ldh_uln > 1)),
+       crp_mg_l = list("crp_mg_l >= 10" = as.numeric(d$crp_mg_l >= 10)),
+       m_stage = categorical("m_stage", d$m_stage),
+       min_score_optimised = setNames(list(ifelse(is.na(d$min), NA, as.numeric(d$min > oc))),
+                                      sprintf("min score > %.4g", oc)),
+       n_lesions = median_split("n_lesions", d$n_lesions))
+}
+design <- function(ep, covs, vars) {
+  cols <- do.call(c, unname(covs[vars]))
+  x <- data.frame(time = d[[paste0(ep, "_time")]], event = d[[paste0(ep, "_event")]])
+  for (k in names(cols)) x[[k]] <- cols[[k]]
+  x[complete.cases(x), ]
+}
+fit_terms <- function(x, terms) {
+  f <- as.formula(paste("Surv(time, event) ~", paste(sprintf("`%s`", terms), collapse = " + ")))
+  coxph(f, data = x, ties = "efron")
+}
+put_terms <- function(prefix, f, terms, what) {
+  s <- summary(f)$coefficients
+  ci <- exp(confint(f))
+  for (i in seq_along(terms)) {
+    put(sprintf("%s/%s/hr", prefix, terms[i]), exp(s[i, 1]), paste0("exp(coef(", what, "))"))
+    put(sprintf("%s/%s/ci_low", prefix, terms[i]), ci[i, 1], paste0("exp(confint(", what, "))[, 1]"))
+    put(sprintf("%s/%s/ci_high", prefix, terms[i]), ci[i, 2], paste0("exp(confint(", what, "))[, 2]"))
+    put(sprintf("%s/%s/p_wald", prefix, terms[i]), s[i, 5], paste0("summary(", what, ")$coefficients[, 5]"))
+  }
+}
+final_os <- NULL
+for (ep in c("os", "pfs")) {
+  covs <- covariates(ep)
+  candidates <- c()
+  for (v in names(covs)) {
+    x <- design(ep, covs, v)
+    f <- fit_terms(x, names(covs[[v]]))
+    put_terms(paste0(ep, "/univariate/", v), f, names(covs[[v]]), "coxph(Surv(time, event) ~ terms of the variable)")
+    p <- summary(f)$logtest["pvalue"]
+    put(paste0(ep, "/univariate/", v, "/p"), p, "summary(coxph(Surv(time, event) ~ terms))$logtest['pvalue']")
+    if (p < 0.1) candidates <- c(candidates, v)
+  }
+  x <- design(ep, covs, candidates)
+  vars <- candidates
+  step <- 0
+  repeat {
+    terms <- unlist(lapply(covs[vars], names), use.names = FALSE)
+    full <- fit_terms(x, terms)
+    ps <- sapply(vars, function(v) {
+      rest <- unlist(lapply(covs[setdiff(vars, v)], names), use.names = FALSE)
+      ll0 <- if (length(rest)) fit_terms(x, rest)$loglik[2] else full$loglik[1]
+      pchisq(2 * (full$loglik[2] - ll0), length(covs[[v]]), lower.tail = FALSE)
+    })
+    worst <- vars[which.max(ps)]
+    if (max(ps) < 0.05) break
+    step <- step + 1
+    put(sprintf("%s/stepwise/step%d/%s/p", ep, step, worst), max(ps),
+        "pchisq(2 * (logLik(full) - logLik(without the variable)), df, lower.tail = FALSE)")
+    vars <- setdiff(vars, worst)
+    if (!length(vars)) break
+  }
+  if (length(vars)) {
+    for (v in vars) put(sprintf("%s/multivariate/%s/p_lrt", ep, v), ps[[v]],
+                        "pchisq(2 * (logLik(full) - logLik(without the variable)), df, lower.tail = FALSE)")
+    put_terms(paste0(ep, "/multivariate"), full, terms, "coxph(Surv(time, event) ~ final terms)")
+    if (ep == "os") final_os <- list(fit = full, covs = covs[vars], terms = terms)
+  }
+}
+
+# ---------------------------------------------------------------- predicted survival of the nomogram profiles
+if (!is.null(final_os)) {
+  levels <- lapply(final_os$covs, function(cv) c("reference", names(cv)))
+  grid <- expand.grid(levels, stringsAsFactors = FALSE)
+  for (i in seq_len(nrow(grid))) {
+    nd <- as.data.frame(setNames(as.list(rep(0, length(final_os$terms))), final_os$terms), check.names = FALSE)
+    for (v in names(grid)) if (grid[i, v] != "reference") nd[[grid[i, v]]] <- 1
+    s <- summary(survfit(final_os$fit, newdata = nd), times = c(12, 24))$surv
+    label <- paste(sprintf("%s=%s", names(grid), unlist(grid[i, ])), collapse = ";")
+    put(sprintf("os/profile/%s/surv_12", label), s[1], "summary(survfit(fit, newdata = profile), times = c(12, 24))$surv[1]")
+    put(sprintf("os/profile/%s/surv_24", label), s[2], "summary(survfit(fit, newdata = profile), times = c(12, 24))$surv[2]")
+  }
+}
+
+# ---------------------------------------------------------------- progressive disease at E1 (RECIST 1.1)
+e1 <- les[les$timepoint == "E1", ]
+pair <- merge(e0[, c("patient_id", "lesion_id", "longest_axial_diameter_mm")],
+              e1[, c("patient_id", "lesion_id", "longest_axial_diameter_mm")], by = c("patient_id", "lesion_id"))
+sums <- aggregate(cbind(s0 = longest_axial_diameter_mm.x, s1 = longest_axial_diameter_mm.y) ~ patient_id, pair, sum)
+new_lesion <- unique(e1$patient_id[!paste(e1$patient_id, e1$lesion_id) %in% paste(e0$patient_id, e0$lesion_id)])
+truth <- sapply(d$patient_id, function(p) {
+  if (!p %in% e1$patient_id) return(NA)
+  k <- match(p, sums$patient_id)
+  grow <- !is.na(k) && sums$s0[k] > 0 && 100 * (sums$s1[k] - sums$s0[k]) / sums$s0[k] >= 20 &&
+    sums$s1[k] - sums$s0[k] >= 5
+  as.numeric(p %in% new_lesion || grow)
+})
+for (rule in c("optimised", "reference")) {
+  known <- !is.na(truth)
+  minimum <- d$min[known]
+  low <- if (rule == "optimised") minimum <= opt_cut[["os"]] else minimum < CUT
+  pred <- d$n_considered[known] > 0 & !is.na(low) & low
+  act <- truth[known] == 1
+  tp <- sum(pred & act); fp <- sum(pred & !act); fn <- sum(!pred & act); tn <- sum(!pred & !act)
+  for (q in list(c("sensitivity", tp, tp + fn), c("specificity", tn, tn + fp), c("ppv", tp, tp + fp),
+                 c("npv", tn, tn + fn))) {
+    k <- as.numeric(q[2]); n <- as.numeric(q[3])
+    b <- binom.test(k, n)
+    put(sprintf("pd/%s/%s/estimate", rule, q[1]), k / n, sprintf("%s / %s", q[2], q[3]))
+    put(sprintf("pd/%s/%s/ci_low", rule, q[1]), b$conf.int[1], sprintf("binom.test(%s, %s)$conf.int[1]", q[2], q[3]))
+    put(sprintf("pd/%s/%s/ci_high", rule, q[1]), b$conf.int[2], sprintf("binom.test(%s, %s)$conf.int[2]", q[2], q[3]))
+  }
+  ft <- fisher.test(matrix(c(tp, fn, fp, tn), 2))
+  put(sprintf("pd/%s/odds_ratio", rule), ft$estimate, "fisher.test(matrix(c(tp, fn, fp, tn), 2))$estimate")
+  put(sprintf("pd/%s/odds_ratio_ci_low", rule), ft$conf.int[1], "fisher.test(...)$conf.int[1]")
+  put(sprintf("pd/%s/odds_ratio_ci_high", rule), ft$conf.int[2], "fisher.test(...)$conf.int[2]")
+  put(sprintf("pd/%s/p_fisher", rule), ft$p.value, "fisher.test(...)$p.value")
+}
+
+write.csv(do.call(rbind, vals), "random_cohort_r_values.csv", row.names = FALSE)
+cat(length(vals), "values\n")
