@@ -27,7 +27,7 @@ import SimpleITK as sitk
 
 from .dicom_codes import site_from_code
 from .errors import InputError
-from .imageio import SegmentMask
+from .segment_mask import SegmentMask
 
 SEGMENTATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
 RT_STRUCTURE_SET_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"

@@ -17,6 +17,7 @@ import SimpleITK as sitk
 
 from .errors import InputError
 from .input_checks import check_ct_values, check_label_values
+from .segment_mask import SegmentMask  # noqa: F401  (the readers' result type, also imported from here)
 
 # Geometry agreement between CT and segmentation: fraction of a voxel (origin) and relative (spacing/direction).
 GEOMETRY_TOLERANCE = 1e-3
@@ -35,16 +36,6 @@ class AcquisitionInfo:
     kernel: "str | None" = None
     patient_id: "str | None" = None
     value_warnings: list = field(default_factory=list)  # from input_checks.check_ct_values
-
-
-@dataclass
-class SegmentMask:
-    """One lesion of the segmentation: a binary uint8 mask on (a sub-grid of) the CT grid."""
-
-    lesion_id: str
-    segment_name: str
-    mask: "sitk.Image | None"  # None: the lesion is named (e.g. in a locations CSV) but absent
-    tags: dict = field(default_factory=dict)
 
 
 @contextmanager

@@ -16,7 +16,6 @@ from .errors import InputError
 
 if TYPE_CHECKING:
     from .features import Discretisation
-    from .scoring import KvpInfo
     from .signature import Signature
 
 # Any CT stored in 16 bits and rescaled to HU lies within this range (padding such as -3024 and extended-scale
@@ -98,14 +97,14 @@ def voi_value_problem(image: sitk.Image, vois: "dict[str, sitk.Image]", discreti
     return ""
 
 
-def kvp_warnings(signature: "Signature", kvp: "KvpInfo") -> list[str]:
-    """A warning when the scan's kVp lies outside the kVp range the signature was trained on."""
+def kvp_warnings(signature: "Signature", kvp_kv: "float | None") -> list[str]:
+    """A warning when the scan's kVp (kV) lies outside the kVp range the signature was trained on."""
     term = signature.kvp
-    if kvp.kvp is None or term.minimum is None or term.maximum is None:
+    if kvp_kv is None or term.minimum is None or term.maximum is None:
         return []
-    if term.minimum - 1e-6 <= kvp.kvp <= term.maximum + 1e-6:
+    if term.minimum - 1e-6 <= kvp_kv <= term.maximum + 1e-6:
         return []
-    return [f"kVp {kvp.kvp:g} kV outside the signature's training range ({term.minimum:g}-{term.maximum:g} kV)"]
+    return [f"kVp {kvp_kv:g} kV outside the signature's training range ({term.minimum:g}-{term.maximum:g} kV)"]
 
 
 # Encodings that spreadsheet software writes for CSV, tried in this order; Latin-1 then decodes any byte.

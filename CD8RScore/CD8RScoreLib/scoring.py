@@ -160,7 +160,7 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
     """
     if kvp.source not in KVP_SOURCES:
         raise ValueError(f"kVp source must be one of {KVP_SOURCES}")
-    scan_warnings = acquisition_warnings(acquisition, kvp) + kvp_warnings(signature, kvp)
+    scan_warnings = acquisition_warnings(acquisition, kvp) + kvp_warnings(signature, kvp.kvp)
     columns = lesion_columns(signature.feature_keys)
     rows = []
     for index, lesion in enumerate(lesions):
