@@ -156,6 +156,8 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
     if kvp.source not in KVP_SOURCES:
         raise ValueError(f"kVp source must be one of {KVP_SOURCES}")
     scan_warnings = acquisition_warnings(acquisition, kvp)
+    if signature.grid_warning():
+        scan_warnings.append(signature.grid_warning())
     columns = lesion_columns(signature.feature_keys)
     rows = []
     for index, lesion in enumerate(lesions):
