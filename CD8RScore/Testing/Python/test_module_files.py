@@ -21,6 +21,7 @@ LIB = MODULE_DIR / "CD8RScoreLib"
 WIDGET_FOR_TYPE = {  # parameter annotation -> widget classes slicer.parameterNodeWrapper can bind it to
     "Path": {"ctkPathLineEdit", "ctkDirectoryButton"},
     "float": {"ctkDoubleSpinBox", "QDoubleSpinBox", "ctkSliderWidget"},  # Slicer's float connector
+    "int": {"QSpinBox", "QSlider"},  # Slicer's int connector
     "str": {"QLabel", "QLineEdit"},
     "vtkMRMLScalarVolumeNode": {"qMRMLNodeComboBox"},
     "vtkMRMLSegmentationNode": {"qMRMLNodeComboBox"},
