@@ -147,6 +147,8 @@ class CD8RScoreParameterNode:
     banner - which signature produced the scores, and DEMONSTRATION when it is one.
     kvpNote - where kVp came from in the last run.
     candidate - the least-infiltrated lesion of the last run.
+    perturbations - number of image perturbations for the robustness of each score (0 = off).
+    candidateAgreement - share of perturbations in which the candidate stayed the lowest, in the last run.
     lesionTable, followupTable, patientTable - results of the last run.
     """
 
@@ -162,6 +164,8 @@ class CD8RScoreParameterNode:
     banner: str = ""
     kvpNote: str = ""
     candidate: str = ""
+    perturbations: Annotated[int, WithinRange(0, 100)] = 0
+    candidateAgreement: str = ""
     lesionTable: vtkMRMLTableNode
     followupTable: vtkMRMLTableNode
     patientTable: vtkMRMLTableNode
@@ -547,10 +551,11 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
             slicer.mrmlScene, p.inputVolume, p.inputSegmentation, signature, p.patientId.strip(), kvp,
             min_volume_ml=p.minVolumeMl, followup_volume_node=p.followupVolume or None,
             followup_segmentation_node=p.followupSegmentation or None, followup_kvp=followupKvp,
-            progress=progress, should_cancel=shouldCancel, previous=previous)
+            progress=progress, should_cancel=shouldCancel, previous=previous, perturbations=p.perturbations)
         p.lesionTable, p.patientTable = result.lesion_table, result.patient_table
         p.followupTable = result.followup_table
         p.candidate = result.candidate or ""
+        p.candidateAgreement = result.candidate_agreement_text
         p.banner = self.bannerText(signature)
         notes = {"user": _("{kv:g} kV as typed"), "dicom": _("{kv:g} kV from DICOM (0018,0060)"),
                  "assumed": _("kVp unknown: {kv:g} kV assumed (type it to override)")}

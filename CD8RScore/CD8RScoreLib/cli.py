@@ -116,27 +116,32 @@ def load_case(image_path: "str | Path", segmentation_path: "str | Path", locatio
 
 def score_case(image_path: "str | Path", segmentation_path: "str | Path", locations_path: "str | Path | None",
                kvp_kv: "float | None", signature: "Signature", patient_id: "str | None" = None, timepoint: str = "E0",
-               progress: "Callable[[int, int, str], None] | None" = None) -> list[dict]:
-    """Lesion-table rows of one CT (one row per lesion, DESIGN §5): the work of ``score`` and of each batch case."""
+               progress: "Callable[[int, int, str], None] | None" = None, perturbations: Sequence = ()) -> list[dict]:
+    """Lesion-table rows of one CT (one row per lesion, DESIGN §5): the work of ``score`` and of each batch case.
+
+    ``perturbations`` (perturbation.draw_perturbations): each scored lesion also gets the robustness columns."""
     from .scoring import score_lesions
 
     case = load_case(image_path, segmentation_path, locations_path, kvp_kv, signature, patient_id)
     return score_lesions(case.image, case.lesions, signature, case.kvp, case.patient_id, timepoint,
-                         case.acquisition, progress)
+                         case.acquisition, progress, perturbations=perturbations)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     from .lesion_table import lesion_columns, write_csv
+    from .perturbation import draw_perturbations, unstable_lesions_note
     from .signature import load_signature
 
     signature = load_signature(args.signature)
     if args.sr:
         from .dicom_sr import check_report_inputs
         check_report_inputs(args.image, args.segmentation)  # before scoring: say at once why no SR can be written
+    if args.perturbations < 0:
+        raise InputError(f"{args.perturbations} perturbations; give 0 or more", None, "--perturbations")
     update, bar = _progress_bar("scoring")
     try:
         rows = score_case(args.image, args.segmentation, args.locations, args.kvp, signature, args.patient_id,
-                          args.timepoint, update)
+                          args.timepoint, update, draw_perturbations(args.perturbations, args.seed))
     finally:
         bar.close()
     write_csv(args.out, rows, lesion_columns(signature.feature_keys))
@@ -146,6 +151,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     computable = sum(1 for r in rows if r["computable"])
     print(f"{len(rows)} lesion(s), {computable} scored with {signature.label} -> {args.out}. {RESEARCH_USE_NOTICE}",
           file=sys.stderr)
+    if args.perturbations:
+        print(unstable_lesions_note(rows), file=sys.stderr)
     return 0
 
 
@@ -190,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--signature", help="signature JSON (default: the demonstration signature)")
     p.add_argument("--patient-id", help="patient identifier (default: DICOM PatientID or the image file name)")
     p.add_argument("--timepoint", default="E0", choices=("E0", "E1"))
+    p.add_argument("--perturbations", type=int, default=0, metavar="N",
+                   help="robustness: score each lesion under N image perturbations (grid translation, rotation, "
+                        "noise, contour) and add score_perturbation_sd and score_class_agreement (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the perturbations (same N and seed, same numbers)")
     p.add_argument("--out", required=True, help="lesion table CSV to write")
     p.add_argument("--sr", help="also write the lesion table as a DICOM SR (TID 1500) to this .dcm file; needs the "
                                "CT as a DICOM series folder and a DICOM SEG or RTSTRUCT segmentation")

@@ -22,6 +22,8 @@ HEAD_COLUMNS: tuple[str, ...] = (
 TAIL_COLUMNS: tuple[str, ...] = (
     "score", "score_class", "computable", "reason", "signature_name", "signature_status", "warnings",
 )
+# Robustness of the score by image perturbation (perturbation.py); empty unless scored with perturbations.
+ROBUSTNESS_COLUMNS: tuple[str, ...] = ("score_perturbation_sd", "score_class_agreement", "perturbed_scores")
 
 # (unit, description) per fixed column: set on the Slicer table node, documented in the README.
 COLUMN_INFO: dict[str, tuple[str, str]] = {
@@ -44,6 +46,9 @@ COLUMN_INFO: dict[str, tuple[str, str]] = {
     "signature_name": ("", "Signature that produced the score"),
     "signature_status": ("", "published, demonstration or custom"),
     "warnings": ("", "Acquisition and geometry warnings, separated by '; '"),
+    "score_perturbation_sd": ("", "SD of the scores under image perturbation (empty without perturbations)"),
+    "score_class_agreement": ("", "Share of perturbed scores in the same class as the score (0-1)"),
+    "perturbed_scores": ("", "The score under each perturbation, in order, space-separated"),
 }
 
 
@@ -57,7 +62,7 @@ def feature_columns(feature_keys: Sequence[str]) -> list[str]:
 
 def lesion_columns(feature_keys: Sequence[str]) -> list[str]:
     """All lesion-table columns, in order, for a signature whose features are ``feature_keys``."""
-    return list(HEAD_COLUMNS) + feature_columns(feature_keys) + list(TAIL_COLUMNS)
+    return list(HEAD_COLUMNS) + feature_columns(feature_keys) + list(TAIL_COLUMNS) + list(ROBUSTNESS_COLUMNS)
 
 
 def format_value(value: object) -> str:

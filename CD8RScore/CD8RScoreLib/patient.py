@@ -21,7 +21,7 @@ PATIENT_COLUMNS: tuple[str, ...] = (
     "patient_id", "timepoint", "min_volume_ml", "n_lesions", "n_lesions_considered", "n_not_computable",
     "score_min", "score_max", "score_mean", "score_sd", "score_skewness", "score_kurtosis", "score_entropy",
     "least_infiltrated_lesion_id", "least_infiltrated_segment_name", "least_infiltrated_location",
-    "least_infiltrated_score", "least_infiltrated_class", "signature_name", "signature_status",
+    "least_infiltrated_score", "least_infiltrated_class", "candidate_agreement", "signature_name", "signature_status",
 )
 
 METRICS: tuple[str, ...] = ("min", "max", "mean", "sd", "skewness", "kurtosis", "entropy")
@@ -92,6 +92,25 @@ def heterogeneity_metrics(scores: Sequence[float]) -> dict[str, float]:
             "skewness": float(skewness), "kurtosis": float(kurtosis), "entropy": score_entropy(scores)}
 
 
+def candidate_agreement(considered: Sequence[dict], candidate: dict) -> float:
+    """Share of perturbations in which ``candidate`` keeps the lowest score among the ``considered`` lesion rows.
+
+    Reads each row's ``perturbed_scores`` (space-separated, one per perturbation, perturbation.py); NaN when they
+    are absent. A perturbation in which the candidate cannot be scored counts as a change; another lesion that
+    cannot be scored in it does not take the candidate's place.
+    """
+    series = [[float(v) for v in str(row.get("perturbed_scores") or "").split()] for row in considered]
+    n = len(series[0]) if series else 0
+    if n == 0 or any(len(s) != n for s in series):
+        return float("nan")
+    scores = np.array(series, dtype=float)  # lesions x perturbations
+    position = next(i for i, row in enumerate(considered) if row is candidate)
+    own = scores[position]
+    others = np.delete(scores, position, axis=0)
+    lowest = np.isfinite(own) & ~np.any(others < own, axis=0)
+    return float(lowest.mean())
+
+
 def patient_summary(rows: Iterable[dict], min_volume_ml: float = DEFAULT_MIN_VOLUME_ML) -> dict:
     """Summary of one patient at one timepoint from its lesion rows (numbers or CSV strings).
 
@@ -120,6 +139,7 @@ def patient_summary(rows: Iterable[dict], min_volume_ml: float = DEFAULT_MIN_VOL
         least_infiltrated_location=least["location"] if least else None,
         least_infiltrated_score=_number(least["score"]) if least else None,
         least_infiltrated_class=least["score_class"] if least else None,
+        candidate_agreement=candidate_agreement(considered, least) if least else None,
         signature_name=first.get("signature_name"), signature_status=first.get("signature_status"),
     )
     return summary

@@ -8,6 +8,7 @@ slicer or qt. For research use only, not for clinical decisions.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -15,6 +16,7 @@ from . import __version__, mrml
 from .errors import InputError
 from .lesion_table import lesion_columns
 from .patient import DEFAULT_MIN_VOLUME_ML, PATIENT_COLUMNS, patient_summary
+from .perturbation import draw_perturbations
 from .python_packages import radiomics_provenance
 from .response import lesion_response
 from .scoring import KvpInfo, ScoringCancelled, resolve_kvp, score_lesions
@@ -41,11 +43,20 @@ class SceneResult:
     rows_e1: list[dict] = field(default_factory=list)
     response_rows: list[dict] = field(default_factory=list)
     followup_table: object = None
+    perturbations: int = 0
 
     @property
     def candidate(self) -> "str | None":
         """Segment name of the least-infiltrated lesion (lowest score among those considered), if any."""
         return self.summary.get("least_infiltrated_segment_name")
+
+    @property
+    def candidate_agreement_text(self) -> str:
+        """"94 % of 10 perturbations": how often the candidate stayed the lowest; "" without perturbations."""
+        agreement = self.summary.get("candidate_agreement")
+        if not self.perturbations or agreement is None or not math.isfinite(agreement):
+            return ""
+        return f"{agreement:.0%} of {self.perturbations} perturbations".replace("%", " %")
 
 
 def _staged(progress: "Progress | None", offset: int, total: int, stage: str) -> "Progress | None":
@@ -79,14 +90,16 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
                            followup_kvp: "KvpInfo | None" = None,
                            progress: "Progress | None" = None,
                            should_cancel: "Callable[[], bool] | None" = None,
-                           previous: "Optional[SceneResult]" = None) -> SceneResult:
+                           previous: "Optional[SceneResult]" = None, perturbations: int = 0,
+                           seed: int = 0) -> SceneResult:
     """Score every lesion of the baseline (and follow-up) and put the results into the scene.
 
     ``kvp`` and ``followup_kvp`` are each scan's own (see :func:`scan_kvp`); a follow-up needs ``followup_kvp``.
     ``previous``: the result of an earlier run; its table nodes are updated in place when they are this patient's
-    tables, else new nodes named after the patient are made. Raises scoring.ScoringCancelled if
-    ``should_cancel()`` becomes true (checked while reading the images, for each lesion and before the scene is
-    changed); the scene is then left unchanged.
+    tables, else new nodes named after the patient are made.
+    ``perturbations``, ``seed``: robustness of each score under that many image perturbations (perturbation.py).
+    Raises scoring.ScoringCancelled if ``should_cancel()`` becomes true (checked while reading the images, for each
+    lesion and before the scene is changed); the scene is then left unchanged.
     """
     patient_id = patient_id.strip()
     if not patient_id:
@@ -108,14 +121,16 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
             if not lesion.location_given and lesion.lesion_id in sites:
                 lesion.location, lesion.location_given = sites[lesion.lesion_id]
     total = len(lesions) + (len(lesions_e1) if followup else 0)
+    draws = draw_perturbations(perturbations, seed)
     rows_e0 = score_lesions(image, lesions, signature, kvp, patient_id, "E0",
-                            progress=_staged(progress, 0, total, "baseline"), should_cancel=should_cancel)
+                            progress=_staged(progress, 0, total, "baseline"), should_cancel=should_cancel,
+                            perturbations=draws)
     rows_e1: list[dict] = []
     if followup:
         del image
         rows_e1 = score_lesions(image_e1, lesions_e1, signature, followup_kvp, patient_id, "E1",
                                 progress=_staged(progress, len(lesions), total, "follow-up"),
-                                should_cancel=should_cancel)
+                                should_cancel=should_cancel, perturbations=draws)
     summary = patient_summary(rows_e0, min_volume_ml)
 
     columns = lesion_columns(signature.feature_keys)
@@ -152,7 +167,8 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
     mrml.write_score_tags(segmentation_node, rows_e0)
     return SceneResult(patient_id=patient_id, signature=signature, rows_e0=rows_e0, summary=summary,
                        lesion_table=lesion_table, patient_table=patient_table, scale=scale, legend=legend,
-                       rows_e1=rows_e1, response_rows=response_rows, followup_table=followup_table)
+                       rows_e1=rows_e1, response_rows=response_rows, followup_table=followup_table,
+                       perturbations=perturbations)
 
 
 def cohort_export_rows(lesion_table, followup_table=None) -> tuple[list[str], list[dict]]:

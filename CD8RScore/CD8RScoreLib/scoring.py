@@ -17,6 +17,7 @@ from .imageio import AcquisitionInfo
 from .input_checks import kvp_warnings, voi_value_problem
 from .lesion_table import lesion_columns
 from .locations import signature_category
+from .perturbation import Perturbation, lesion_robustness
 from .signature import Signature
 from .voi import build_vois, lesion_volume_ml
 
@@ -152,15 +153,19 @@ def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signatur
 def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: Signature, kvp: KvpInfo,
                   patient_id: str, timepoint: str, acquisition: "AcquisitionInfo | None" = None,
                   progress: "Callable[[int, int, str], None] | None" = None,
-                  should_cancel: "Callable[[], bool] | None" = None) -> list[dict]:
+                  should_cancel: "Callable[[], bool] | None" = None,
+                  perturbations: "Sequence[Perturbation]" = ()) -> list[dict]:
     """Score every lesion; one row each in input order. A lesion that cannot be scored keeps its row and reason.
 
-    ``progress(done, total, lesion_name)`` is called before each lesion and once at the end;
-    ``should_cancel()`` returning True raises :class:`ScoringCancelled`.
+    ``progress(done, total, lesion_name)`` is called before each lesion (and each of its perturbations) and once at
+    the end; ``should_cancel()`` returning True raises :class:`ScoringCancelled`. With ``perturbations``
+    (perturbation.draw_perturbations) every scored lesion gets the robustness columns.
     """
     if kvp.source not in KVP_SOURCES:
         raise ValueError(f"kVp source must be one of {KVP_SOURCES}")
     scan_warnings = acquisition_warnings(acquisition, kvp) + kvp_warnings(signature, kvp.kvp)
+    if signature.grid_warning():
+        scan_warnings.append(signature.grid_warning())
     columns = lesion_columns(signature.feature_keys)
     rows = []
     for index, lesion in enumerate(lesions):
@@ -178,6 +183,13 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
                    "reason": f"could not compute: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc!r}",
                    "signature_name": signature.name, "signature_status": signature.status,
                    "warnings": "; ".join(scan_warnings)}
+        if perturbations and row.get("computable"):
+            def step(k: int, index: int = index, name: str = lesion.segment_name) -> None:
+                if should_cancel is not None and should_cancel():
+                    raise ScoringCancelled(f"cancelled after {index} of {len(lesions)} lesions")
+                if progress is not None:
+                    progress(index, len(lesions), f"{name}: perturbation {k + 1}/{len(perturbations)}")
+            row.update(lesion_robustness(image, lesion.mask, row, signature, perturbations, step))
         row.update(patient_id=patient_id, timepoint=timepoint)
         rows.append({column: row.get(column) for column in columns})
     if progress is not None:

@@ -23,6 +23,14 @@ STATUSES = ("published", "demonstration", "custom")
 VOIS = ("core", "ring")
 SIGNATURES_DIR = Path(__file__).resolve().parent.parent / "Resources" / "Signatures"
 DEMONSTRATION_NAME = "cd8rscore-demonstration"
+# Grid rules of the 1 mm resampling (preprocessing.grid). This software resamples on GRID_RULE; a signature whose
+# features were computed on another grid is applied with a warning on every lesion.
+GRID_RULE = "whole_image_ibsi"
+GRID_RULES = {
+    GRID_RULE: "each lesion on the sub-block, near it, of the whole CT's IBSI grid (centres aligned with the whole "
+               "image)",
+    "lesion_crop_ibsi": "an IBSI grid centred on each lesion's crop (its phase follows the lesion's bounding box)",
+}
 
 
 def default_signature_path() -> Path:
@@ -76,6 +84,7 @@ class Preprocessing:
     discretisation: Discretisation
     min_core_voxels: int
     min_ring_voxels: int
+    grid: "str | None" = None  # GRID_RULES key; None: the file does not say
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,15 @@ class Signature:
         total += self.location_terms.get(category, 0.0)
         total += self.kvp.value(kvp)
         return total
+
+    def grid_warning(self) -> "str | None":
+        """The warning every score with this signature carries when its features came from another grid rule."""
+        grid = self.preprocessing.grid
+        if grid == GRID_RULE:
+            return None
+        fitted = f"the {grid!r} grid ({GRID_RULES[grid]})" if grid else "a grid it does not name (preprocessing.grid)"
+        return (f"signature {self.name} was fitted on {fitted}; features here are on the {GRID_RULE!r} grid, "
+                "so they may differ from the signature's by a few percent")
 
     def classify(self, score: "float | None") -> str:
         """"high" (>= reference cut-off), "low", or "NA" without a score."""
@@ -196,11 +214,15 @@ def parse_signature(data: Mapping, path: str = "<signature>") -> Signature:
     if discretisation.bin_width <= 0 or discretisation.n_bins < 2:
         raise r.fail("preprocessing.discretisation", "bin_width_hu must be > 0 and n_bins >= 2")
     min_vox = r.get(pre, "min_voxels", "preprocessing", dict)
+    grid = pre.get("grid")  # optional: files written before the grid rule was named do not have it
+    if grid is not None and grid not in GRID_RULES:
+        raise r.fail("preprocessing.grid", f"must be one of {', '.join(GRID_RULES)}, got {grid!r}")
     preprocessing = Preprocessing(
         spacing_mm=tuple(float(s) for s in spacing),
         ring_outer_mm=outer, ring_inner_mm=inner, discretisation=discretisation,
         min_core_voxels=r.get(min_vox, "core", "preprocessing.min_voxels", int),
         min_ring_voxels=r.get(min_vox, "ring", "preprocessing.min_voxels", int),
+        grid=grid,
     )
 
     raw_features = r.get(data, "features", "", list)

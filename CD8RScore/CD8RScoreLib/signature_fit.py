@@ -26,7 +26,7 @@ from .feature_table import FeatureTable, location_category, read_feature_table
 from .features import BY_IBSI_COLUMN
 from .lesion_table import atomic_write_text, parse_float, read_csv
 from .locations import SIGNATURE_CATEGORIES
-from .signature import load_signature, parse_signature
+from .signature import GRID_RULE, load_signature, parse_signature
 
 MIN_TARGET_ROWS = 20
 DEFAULT_L1_RATIOS = (0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0)
@@ -219,6 +219,7 @@ def signature_document(ts: TrainingSet, fit: Fit, name: str, status: str, proven
         "provenance": provenance,
         "preprocessing": {
             "spacing_mm": list(pre.spacing_mm),
+            "grid": GRID_RULE,
             "ring": {"method": "euclidean_voxel_centres", "outer_mm": pre.ring_outer_mm, "inner_mm": pre.ring_inner_mm},
             "discretisation": {"lower_bound_hu": pre.discretisation.lower_bound,
                                "bin_width_hu": pre.discretisation.bin_width, "n_bins": pre.discretisation.n_bins,

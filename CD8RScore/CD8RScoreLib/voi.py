@@ -1,16 +1,19 @@
-"""Volumes of interest of one lesion (DESIGN §2 steps 1-2): crop, IBSI resampling, core and peritumoral ring.
+"""Volumes of interest of one lesion (DESIGN §2 steps 1-2): IBSI resampling to 1 mm, core and peritumoral ring.
 
-Everything happens on a crop around the lesion, never on the whole resampled CT.
+The 1 mm grid of every lesion is the sub-block near the lesion of its WHOLE CT's IBSI grid (resampling.IbsiGrid):
+a lesion's voxels, and so its features, do not depend on the crop around it, on the margin, on other lesions or on
+its bounding box. Only that sub-block is evaluated, never the whole resampled CT. Distances in mm.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
-from .resampling import resample_image, resample_mask
+from .resampling import IbsiGrid, mask_from_fraction, round_intensities, sample_trilinear, whole_image_grid
 
 # Extra crop margin beyond the ring, in voxels of the original grid: the linear interpolation of image and
 # mask near the crop border needs one original voxel of context, plus one of safety.
@@ -21,7 +24,7 @@ DISTANCE_EPSILON_MM = 1e-6
 
 @dataclass
 class LesionVOIs:
-    """The resampled crop of one lesion and its two VOIs (uint8 0/1 on the crop's grid)."""
+    """One lesion's block of the whole image's grid (HU) and its two VOIs (uint8 0/1 on the block)."""
 
     image: sitk.Image  # HU at the signature spacing, rounded to integers
     core: sitk.Image
@@ -37,41 +40,6 @@ class LesionVOIs:
         return int(sitk.GetArrayViewFromImage(self.ring).sum())
 
 
-def crop_around_mask(image: sitk.Image, mask: sitk.Image, margin_mm: float) -> tuple[sitk.Image, sitk.Image, bool]:
-    """Crop the CT and the lesion mask (on a sub-grid of the CT) to the lesion's box plus ``margin_mm``.
-
-    Returns (image crop, mask crop on the same grid, whether the box had to be cut at the image edge).
-    """
-    stats = sitk.LabelShapeStatisticsImageFilter()
-    stats.Execute(mask)
-    if 1 not in stats.GetLabels():
-        raise ValueError("the lesion mask is empty")
-    x, y, z, sx, sy, sz = stats.GetBoundingBox(1)
-    offset = np.round(image.TransformPhysicalPointToContinuousIndex(mask.GetOrigin())).astype(int)
-    lo = offset + np.array([x, y, z])
-    hi = lo + np.array([sx, sy, sz])  # exclusive
-    margin = np.ceil(margin_mm / np.array(image.GetSpacing())).astype(int) + CONTEXT_VOXELS
-    size = np.array(image.GetSize())
-    start = np.maximum(lo - margin, 0)
-    stop = np.minimum(hi + margin, size)
-    touches = bool((lo - margin < 0).any() or (hi + margin > size).any())
-    image_crop = sitk.RegionOfInterest(image, [int(v) for v in stop - start], [int(v) for v in start])
-    # The mask on the crop grid: paste the mask's voxels that fall inside the crop.
-    mask_crop = sitk.Image(image_crop.GetSize(), sitk.sitkUInt8)
-    mask_crop.CopyInformation(image_crop)
-    mask_array = sitk.GetArrayViewFromImage(mask)  # z, y, x
-    crop_array = sitk.GetArrayFromImage(mask_crop)
-    src_lo = np.maximum(start - offset, 0)
-    src_hi = np.minimum(stop - offset, np.array(mask.GetSize()))
-    dst_lo = offset + src_lo - start
-    dst_hi = dst_lo + (src_hi - src_lo)
-    crop_array[dst_lo[2]:dst_hi[2], dst_lo[1]:dst_hi[1], dst_lo[0]:dst_hi[0]] = \
-        mask_array[src_lo[2]:src_hi[2], src_lo[1]:src_hi[1], src_lo[0]:src_hi[0]] > 0
-    mask_crop = sitk.GetImageFromArray(crop_array)
-    mask_crop.CopyInformation(image_crop)
-    return image_crop, mask_crop, touches
-
-
 def ring_from_core(core: np.ndarray, spacing_mm: tuple[float, float, float], outer_mm: float,
                    inner_mm: float) -> np.ndarray:
     """Peritumoral ring of DESIGN §2 step 2 (arrays in z, y, x order; spacing in x, y, z order, mm).
@@ -79,7 +47,7 @@ def ring_from_core(core: np.ndarray, spacing_mm: tuple[float, float, float], out
     Ring = non-core voxels whose centre lies within ``outer_mm`` of a core voxel centre, plus core voxels whose
     centre lies within ``inner_mm`` of a non-core voxel centre (Euclidean distance maps in mm). This equals the
     dilation of the core by a Euclidean ball minus its erosion by the same ball. Voxels outside the array are
-    not seen: the ring never leaves the crop.
+    not seen: the ring never leaves the block.
     """
     core = core.astype(bool)
     sampling = tuple(float(s) for s in reversed(spacing_mm))
@@ -95,18 +63,148 @@ def ring_from_core(core: np.ndarray, spacing_mm: tuple[float, float, float], out
     return ring
 
 
+@dataclass
+class LesionRegion:
+    """The original-resolution neighbourhood of one lesion and the block of the whole image's IBSI grid it fills.
+
+    ``image`` (HU) and ``mask`` (0/1) are z, y, x arrays of the original voxels ``crop_start`` .. ``crop_stop``
+    (x, y, z, exclusive); ``block_start`` .. ``block_stop`` are new-grid indices of ``grid``.
+    """
+
+    source: sitk.Image  # the whole CT (geometry only is read)
+    grid: IbsiGrid
+    crop_start: np.ndarray
+    crop_stop: np.ndarray
+    image: np.ndarray
+    mask: np.ndarray
+    block_start: np.ndarray
+    block_stop: np.ndarray
+    touches_image_edge: bool
+
+
+def lesion_box(image: sitk.Image, mask: sitk.Image) -> tuple[np.ndarray, np.ndarray]:
+    """The lesion's bounding box in ``image``'s voxel indices (x, y, z): first and last voxel, inclusive."""
+    stats = sitk.LabelShapeStatisticsImageFilter()
+    stats.Execute(sitk.Cast(mask, sitk.sitkUInt8) > 0)
+    if 1 not in stats.GetLabels():
+        raise ValueError("the lesion mask is empty")
+    x, y, z, sx, sy, sz = stats.GetBoundingBox(1)
+    offset = np.round(image.TransformPhysicalPointToContinuousIndex(mask.GetOrigin())).astype(int)
+    lo = offset + np.array([x, y, z])
+    return lo, lo + np.array([sx, sy, sz]) - 1
+
+
+def lesion_region(image: sitk.Image, mask: sitk.Image, spacing_mm: tuple[float, float, float], margin_mm: float,
+                  room_for_rotation: bool = False) -> LesionRegion:
+    """The block of the whole image's grid around the lesion (every new voxel the mask can reach, plus
+    ``margin_mm``) and the original voxels its interpolation reads.
+
+    ``room_for_rotation``: the block also holds the lesion rotated about z through its centre, by any angle.
+    """
+    grid = whole_image_grid(image, spacing_mm)
+    first, step = np.array(grid.first_index), np.array(grid.step)
+    spacing = np.array(image.GetSpacing(), dtype=float)
+    box_lo, box_hi = lesion_box(image, mask)
+    # a new voxel within one original voxel of the box can have a mask fraction > 0
+    lo, hi = box_lo - 1.0, box_hi + 1.0
+    if room_for_rotation:
+        lo, hi = _circumscribed_in_plane(lo, hi, spacing)
+    margin = np.array([math.ceil(margin_mm / s) for s in spacing_mm])
+    block_start, block_stop, cut = grid.block_covering(lo, hi, margin)
+    # the original voxels that the block's samples read
+    read_lo, read_hi = first + block_start * step, first + (block_stop - 1) * step
+    if room_for_rotation:
+        read_lo, read_hi = _circumscribed_in_plane(read_lo, read_hi, spacing)
+    size = np.array(image.GetSize())
+    crop_start = np.maximum(np.floor(read_lo).astype(int) - CONTEXT_VOXELS, 0)
+    crop_stop = np.minimum(np.ceil(read_hi).astype(int) + 1 + CONTEXT_VOXELS, size)
+    array = sitk.GetArrayViewFromImage(image)
+    crop_image = np.array(array[crop_start[2]:crop_stop[2], crop_start[1]:crop_stop[1], crop_start[0]:crop_stop[0]],
+                          dtype=np.float64)
+    # the mask (on the CT grid or a sub-grid of it) pasted onto the crop
+    crop_mask = np.zeros(crop_image.shape, dtype=np.uint8)
+    offset = np.round(image.TransformPhysicalPointToContinuousIndex(mask.GetOrigin())).astype(int)
+    mask_array = sitk.GetArrayViewFromImage(mask)
+    src_lo = np.maximum(crop_start - offset, 0)
+    src_hi = np.minimum(crop_stop - offset, np.array(mask.GetSize()))
+    dst_lo = offset + src_lo - crop_start
+    dst_hi = dst_lo + (src_hi - src_lo)
+    crop_mask[dst_lo[2]:dst_hi[2], dst_lo[1]:dst_hi[1], dst_lo[0]:dst_hi[0]] = \
+        mask_array[src_lo[2]:src_hi[2], src_lo[1]:src_hi[1], src_lo[0]:src_hi[0]] > 0
+    touches = cut or bool((box_lo - 1 < 0).any() or (box_hi + 1 >= size).any())
+    return LesionRegion(image, grid, crop_start, crop_stop, crop_image, crop_mask, block_start, block_stop, touches)
+
+
+def _circumscribed_in_plane(lo: np.ndarray, hi: np.ndarray, spacing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The box (indices x, y, z) widened in x and y to the square around the circle through its in-plane corners."""
+    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    centre = (lo + hi) / 2.0
+    radius_mm = math.hypot(*((hi[:2] - lo[:2]) / 2.0 * spacing[:2]))
+    lo[:2], hi[:2] = centre[:2] - radius_mm / spacing[:2], centre[:2] + radius_mm / spacing[:2]
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class GridShift:
+    """A sub-voxel translation of the grid (fractions of a new voxel, x, y, z) and a rotation (degrees) of the
+    sampled points about the image's z axis through the block's centre: the perturbations of perturbation.py."""
+
+    translation_voxels: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    rotation_deg: float = 0.0
+
+
+def sample_region(region: LesionRegion, shift: "GridShift | None" = None) -> tuple[np.ndarray, np.ndarray]:
+    """Image (HU, rounded) and core (bool) on the region's block, z, y, x arrays."""
+    first, step = np.array(region.grid.first_index), np.array(region.grid.step)
+    translation = shift.translation_voxels if shift is not None else (0.0, 0.0, 0.0)
+    # original continuous indices of the block's voxels along each axis, relative to the crop
+    axes = [first[a] + (np.arange(region.block_start[a], region.block_stop[a]) + translation[a]) * step[a]
+            - region.crop_start[a] for a in range(3)]
+    shape = tuple(len(axis) for axis in reversed(axes))  # z, y, x
+    x = np.broadcast_to(axes[0][np.newaxis, np.newaxis, :], shape)
+    y = np.broadcast_to(axes[1][np.newaxis, :, np.newaxis], shape)
+    z = np.broadcast_to(axes[2][:, np.newaxis, np.newaxis], shape)
+    if shift is not None and shift.rotation_deg:
+        spacing = np.array(region.source.GetSpacing(), dtype=float)
+        cx, cy = [(axes[a][0] + axes[a][-1]) / 2.0 for a in range(2)]
+        u, v = (x - cx) * spacing[0], (y - cy) * spacing[1]  # mm along the image's x and y axes
+        cos, sin = math.cos(math.radians(shift.rotation_deg)), math.sin(math.radians(shift.rotation_deg))
+        x, y = cx + (cos * u - sin * v) / spacing[0], cy + (sin * u + cos * v) / spacing[1]
+    values = round_intensities(sample_trilinear(region.image, (x, y, z)))
+    fraction = sample_trilinear(region.mask, (x, y, z))
+    return values, mask_from_fraction(fraction)
+
+
+def vois_from_region(region: LesionRegion, ring_outer_mm: float, ring_inner_mm: float,
+                     shift: "GridShift | None" = None) -> "LesionVOIs":
+    """Core and ring on the region's block of the whole image's grid."""
+    values, core_array = sample_region(region, shift)
+    spacing_mm = region.grid.spacing_mm
+    ring_array = ring_from_core(core_array, spacing_mm, ring_outer_mm, ring_inner_mm)
+    first, step = np.array(region.grid.first_index), np.array(region.grid.step)
+    origin = region.source.TransformContinuousIndexToPhysicalPoint(
+        [float(v) for v in first + region.block_start * step])
+
+    def as_image(array: np.ndarray, pixel: int) -> sitk.Image:
+        out = sitk.GetImageFromArray(array)
+        out.SetSpacing(spacing_mm)
+        out.SetOrigin(origin)
+        out.SetDirection(region.source.GetDirection())
+        return sitk.Cast(out, pixel)
+
+    return LesionVOIs(image=as_image(values.astype(np.float32), sitk.sitkFloat32),
+                      core=as_image(core_array.astype(np.uint8), sitk.sitkUInt8),
+                      ring=as_image(ring_array.astype(np.uint8), sitk.sitkUInt8),
+                      touches_image_edge=region.touches_image_edge)
+
+
 def build_vois(image: sitk.Image, mask: sitk.Image, spacing_mm: tuple[float, float, float],
                ring_outer_mm: float, ring_inner_mm: float) -> LesionVOIs:
-    """Crop, resample the IBSI way to ``spacing_mm`` and build the core and ring of one lesion."""
-    margin_mm = ring_outer_mm + max(spacing_mm)
-    image_crop, mask_crop, touches = crop_around_mask(image, mask, margin_mm)
-    resampled = resample_image(image_crop, spacing_mm, round_intensities=True)
-    core = resample_mask(mask_crop, resampled, threshold=0.5)
-    core_array = sitk.GetArrayFromImage(core).astype(bool)
-    ring_array = ring_from_core(core_array, spacing_mm, ring_outer_mm, ring_inner_mm)
-    ring = sitk.GetImageFromArray(ring_array.astype(np.uint8))
-    ring.CopyInformation(resampled)
-    return LesionVOIs(image=resampled, core=core, ring=ring, touches_image_edge=touches)
+    """Resample the IBSI way to ``spacing_mm`` on the whole image's grid, near the lesion only, and build the core
+    and ring of one lesion (``mask``: binary, on the CT grid or a sub-grid of it)."""
+    # the block holds the ring (outer_mm) plus one new voxel, so that every distance the ring needs is seen
+    region = lesion_region(image, mask, spacing_mm, ring_outer_mm + max(spacing_mm))
+    return vois_from_region(region, ring_outer_mm, ring_inner_mm)
 
 
 def lesion_volume_ml(mask: sitk.Image) -> float:

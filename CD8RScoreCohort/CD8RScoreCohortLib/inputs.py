@@ -128,6 +128,8 @@ def read_lesions(path: "str | Path") -> pd.DataFrame:
             "score_class": (r.get("score_class") or "").strip(),
             "computable": computable,
             "reason": (r.get("reason") or "").strip(),
+            # flagged by `cd8rscore score --perturbations` (CD8RScoreLib.perturbation)
+            "class_unstable": "class unstable" in (r.get("warnings") or ""),
             "signature_name": (r.get("signature_name") or "").strip(),
             "signature_status": (r.get("signature_status") or "").strip(),
         })

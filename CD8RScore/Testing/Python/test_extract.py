@@ -30,7 +30,7 @@ def lung2_with_tiny_lesion(tmp_path_factory):
     folder = tmp_path_factory.mktemp("extract")
     labels = sitk.ReadImage(str(LUNG2_LABEL))
     array = sitk.GetArrayFromImage(labels)
-    array[2, 5, 5:8] = 2  # a 3-voxel lesion far from lesion 1
+    array[2, 5, 5] = 2  # a 1-voxel lesion far from lesion 1: core and ring below 64 voxels at 1 mm
     tiny = sitk.GetImageFromArray(array)
     tiny.CopyInformation(labels)
     seg = folder / "labels.nrrd"

@@ -22,6 +22,7 @@ WIDGET_FOR_TYPE = {  # parameter annotation -> widget classes slicer.parameterNo
     "Path": {"ctkPathLineEdit", "ctkDirectoryButton"},
     "Optional[Path]": {"ctkPathLineEdit"},  # CD8RScore.OptionalPathConnector: empty field = None
     "float": {"ctkDoubleSpinBox", "QDoubleSpinBox", "ctkSliderWidget"},  # Slicer's float connector
+    "int": {"QSpinBox", "QSlider"},  # Slicer's int connector
     "str": {"QLabel", "QLineEdit"},
     "vtkMRMLScalarVolumeNode": {"qMRMLNodeComboBox"},
     "vtkMRMLSegmentationNode": {"qMRMLNodeComboBox"},

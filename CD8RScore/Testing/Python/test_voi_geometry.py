@@ -8,7 +8,7 @@ import pytest
 import SimpleITK as sitk
 
 from CD8RScoreLib.synthetic import ellipsoid_mask
-from CD8RScoreLib.voi import build_vois, crop_around_mask, lesion_volume_ml, ring_from_core
+from CD8RScoreLib.voi import build_vois, lesion_region, lesion_volume_ml, ring_from_core
 
 RING_MM = 2.0
 ONE_MM = (1.0, 1.0, 1.0)
@@ -92,14 +92,13 @@ def test_ring_never_leaves_the_crop_for_lesion_touching_image_edge():
     assert vois.ring_voxels > 0
 
 
-def test_crop_keeps_lesion_and_margin_inside_image():
+def test_region_keeps_lesion_and_margin_inside_image():
     image, mask = sphere_case(5.0, (0.5, 0.5, 2.0), field_mm=60.0)
-    crop, mask_crop, touches = crop_around_mask(image, mask, margin_mm=3.0)
-    assert not touches
-    assert sitk.GetArrayViewFromImage(mask_crop).sum() == sitk.GetArrayViewFromImage(mask).sum()
-    # the crop lies on the CT grid
-    index = np.array(image.TransformPhysicalPointToContinuousIndex(crop.GetOrigin()))
-    np.testing.assert_allclose(index, np.round(index), atol=1e-6)
+    region = lesion_region(image, mask, ONE_MM, margin_mm=3.0)
+    assert not region.touches_image_edge
+    assert region.mask.sum() == sitk.GetArrayViewFromImage(mask).sum()
+    assert (region.crop_start >= 0).all() and (region.crop_stop <= np.array(image.GetSize())).all()
+    assert (region.block_start >= 0).all() and (region.block_stop <= np.array(region.grid.size)).all()
 
 
 def test_ring_of_core_is_symmetric_about_boundary():

@@ -164,3 +164,16 @@ def test_not_computable_lesions_are_counted_not_dropped(tmp_path, small_cohort):
     counted = sum(e["count"] for e in res["exclusions"] if e["reason"].startswith("baseline score not computable"))
     assert n_nc > 0 and counted == n_nc
     assert res["lesion_level"]["n_lesions_e0"] == sum(1 for r in lesions if r["timepoint"] == "E0")
+
+
+def test_lesions_flagged_class_unstable_are_counted_in_the_report(tmp_path, small_cohort):
+    lesions, clinical = small_cohort
+    lesions = [dict(r) for r in lesions]
+    flagged = [r for r in lesions if r["timepoint"] == "E0" and r["computable"] == 1][:3]
+    for r in flagged:
+        r["warnings"] = "class unstable: high in only 60% of perturbations (below 90%)"
+    l, c = tables(tmp_path, lesions, clinical)
+    res = run_cohort(l, c, tmp_path / "out", reference_cutoff=1.72, make_figures=False)
+    assert res["counts"]["lesions_class_unstable_under_perturbation"] == 3
+    text = (tmp_path / "out" / "report.html").read_text()
+    assert "lesions_class_unstable_under_perturbation" in text
