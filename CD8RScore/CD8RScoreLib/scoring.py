@@ -79,13 +79,12 @@ def acquisition_warnings(acquisition: "AcquisitionInfo | None", kvp: KvpInfo) ->
 def longest_axial_diameter_mm(mask: sitk.Image) -> float:
     """Longest diameter (mm) in the row-column (axial) plane of the original-resolution mask (RECIST 1.1).
 
-    pyradiomics' Maximum2DDiameterSlice: largest distance between surface-mesh vertices within one slice.
+    pyradiomics' Maximum2DDiameterSlice: largest distance between surface-mesh vertices within one slice,
+    computed exactly on each plane's row ends (diameter.py).
     """
-    from radiomics import shape
+    from .diameter import longest_axial_diameter_mm as plane_diameter_mm
 
-    logging.getLogger("radiomics").setLevel(logging.ERROR)
-    image = sitk.Cast(mask, sitk.sitkFloat32)
-    return float(shape.RadiomicsShape(image, mask, label=1).getMaximum2DDiameterSliceFeatureValue())
+    return plane_diameter_mm(mask)
 
 
 def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signature, kvp: KvpInfo,
