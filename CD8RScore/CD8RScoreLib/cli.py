@@ -173,7 +173,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: "str | None" = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand; given the ``command`` to run, only the modules that command needs."""
     parser = argparse.ArgumentParser(
         prog="cd8rscore", description=f"CD8 radiomics score of CT lesions. {RESEARCH_USE_NOTICE}")
     parser.add_argument("--version", action="version", version=f"cd8rscore {__version__}")
@@ -206,24 +207,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_demo)
 
-    for module in _plugin_modules():
-        module.register(sub)
+    if command not in sub.choices:  # the commands above need no plugin module (and score starts faster)
+        for module in _plugin_modules(command):
+            module.register(sub)
     return parser
 
 
-def _plugin_modules():
-    """Subcommands that live in their own modules (each has ``register(subparsers)``)."""
+# The module of each plugin subcommand, so that a command imports only its own; any other word loads them all.
+PLUGIN_OF_COMMAND = {
+    "cohort-add": "CD8RScoreLib.cohort_file", "batch": "CD8RScoreLib.batch", "extract": "CD8RScoreLib.extract",
+    "import-lifex": "CD8RScoreLib.lifex_import", "fit-signature": "CD8RScoreLib.signature_fit",
+    "validate-signature": "CD8RScoreLib.signature_validation",
+    "compare-signatures": "CD8RScoreLib.signature_validation", "cohort": "CD8RScoreCohortLib.cli_commands",
+    "cutpoint": "CD8RScoreCohortLib.cli_commands"}
+
+
+def _plugin_modules(command: "str | None" = None):
+    """Subcommands that live in their own modules (each has ``register(subparsers)``): that of ``command``, or all."""
     import importlib
 
     names = ["CD8RScoreLib.cohort_file", "CD8RScoreLib.batch", "CD8RScoreLib.extract", "CD8RScoreLib.lifex_import",
              "CD8RScoreLib.signature_fit", "CD8RScoreLib.signature_validation", "CD8RScoreCohortLib.cli_commands"]
+    if command in PLUGIN_OF_COMMAND:
+        names = [PLUGIN_OF_COMMAND[command]]
     return [importlib.import_module(name) for name in names]
 
 
 def main(argv: "Sequence[object] | None" = None) -> int:
     """Run one subcommand; ``argv`` items may be paths or numbers (converted with str)."""
-    parser = build_parser()
-    args = parser.parse_args([str(a) for a in argv] if argv is not None else None)
+    words = [str(a) for a in argv] if argv is not None else sys.argv[1:]
+    parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
+    args = parser.parse_args(words)
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
