@@ -239,8 +239,11 @@ def by_lifex_name(name: str) -> FeatureInfo:
 
 
 def compute_features(image: sitk.Image, mask: sitk.Image, families: Iterable[str],
-                     discretisation: Discretisation) -> dict[str, float]:
+                     discretisation: Discretisation, keys: "Iterable[str] | None" = None) -> dict[str, float]:
     """Catalogue features of ``families`` in the VOI ``mask`` (uint8 0/1 on ``image``'s grid).
+
+    ``keys`` ("glcm_Contrast", ...) restricts the result to those features (each is computed on its own, so
+    its value does not depend on which others are asked for); None gives every catalogue feature of ``families``.
 
     With ``out_of_range == "exclude"`` voxels outside the discretisation range leave the VOI first (IBSI
     re-segmentation); with "clip" they stay and fall into the end bins. Returns {"<family>_<name>": value}.
@@ -255,12 +258,14 @@ def compute_features(image: sitk.Image, mask: sitk.Image, families: Iterable[str
         voi = sitk.Cast(mask, sitk.sitkUInt8)
     if not mask_array.any():
         raise ValueError("the VOI is empty")
+    keys = None if keys is None else set(keys)
     results: dict[str, float] = {}
     for family in families:
         cls = feature_classes()[family]
         extractor = cls(image, voi, binWidth=discretisation.bin_width, absoluteDiscretisation=discretisation,
                         **PYRADIOMICS_SETTINGS)
-        wanted = [info.name for info in FEATURES.values() if info.family == family]
+        wanted = [info.name for key, info in FEATURES.items()
+                  if info.family == family and (keys is None or key in keys)]
         for name in wanted:
             extractor.enableFeatureByName(name, True)
         for name, value in extractor.execute().items():

@@ -129,7 +129,8 @@ def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signatur
         wanted = [f for f in signature.features if f.voi == voi_name]
         if not wanted:
             continue
-        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), discretisation)
+        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), discretisation,
+                                  [f.feature for f in wanted])
         for feature in wanted:
             value = float(values[feature.feature])
             row[feature.key] = value
