@@ -6,12 +6,14 @@ the midpoints of the edges between a lesion voxel and a non-lesion voxel (the ma
 the planes of equal z are of two kinds:
 - the plane of slice k holds the midpoints of the in-slice edges (x or y neighbours that differ);
 - the plane half-way between slices k and k+1 holds the centres (x, y) of the voxels that differ between them.
-pyradiomics compares every pair of vertices of the whole mesh. Here only the leftmost and the rightmost vertex of
-each row of each plane are compared, within their plane: the farthest pair of a point set is a pair of vertices
-of its convex hull, and a point with points of its own row on both sides is not a hull vertex. Rows are found in
-half-voxel index units (integers), so the selection is exact; distances are computed in mm in float64.
+pyradiomics compares every pair of vertices of the whole mesh. Here only candidates for the corners of each
+plane's convex hull are compared, within their plane: the farthest pair of a point set is a pair of its hull's
+corners, and a point is not a corner when (a) points of its own row lie on both sides of it, or (b) it is the
+leftmost point of its row and rows both above and below reach at least as far left (or the same to the right):
+it then lies on a segment between two points of the hull. Both tests run on half-voxel index units (integers),
+so the selection is exact; distances are computed in mm in float64.
 (A convex hull per plane, e.g. scipy's Qhull, would select fewer points, but its set-up costs more per plane
-than comparing the row ends of a lesion's planes all at once.)
+than comparing the candidates of all of a lesion's planes at once.)
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import SimpleITK as sitk
 
 # Planes are compared in batches of at most this many point pairs (bounds the memory to ~100 MB).
 PAIRS_PER_BATCH = 4_000_000
+PLANES_PER_BATCH = 16
 
 
 def _row_ends(mask_zyx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -35,8 +38,20 @@ def _row_ends(mask_zyx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     plane, y2, x2 = plane[order], y2[order], x2[order]
     first = np.flatnonzero(np.r_[True, (plane[1:] != plane[:-1]) | (y2[1:] != y2[:-1])])
     last = np.r_[first[1:], len(plane)] - 1
-    ends = np.unique(np.r_[first, last])
-    return plane[ends], y2[ends], x2[ends]
+    keep = np.r_[first[_reaches_farthest(x2[first], plane[first])], last[_reaches_farthest(-x2[last], plane[last])]]
+    keep = np.unique(keep)
+    return plane[keep], y2[keep], x2[keep]
+
+
+def _reaches_farthest(x: np.ndarray, plane: np.ndarray) -> np.ndarray:
+    """Row ends (sorted by plane, then row) that lie strictly left of every row before them in their plane, or of
+    every row after them: test (b) of the module docstring, with running minima that restart at each plane."""
+    offset = plane * (2 * int(np.abs(x).max()) + 2)  # larger than any difference of x: planes do not mix
+    forward = x - offset
+    backward = (x + offset)[::-1]
+    before = np.r_[np.iinfo(np.int64).max, np.minimum.accumulate(forward)[:-1]]
+    after = np.r_[np.iinfo(np.int64).max, np.minimum.accumulate(backward)[:-1]][::-1]
+    return (forward < before) | (x + offset < after)
 
 
 def longest_axial_diameter_mm(mask: sitk.Image) -> float:
@@ -49,13 +64,16 @@ def longest_axial_diameter_mm(mask: sitk.Image) -> float:
     x_mm = x2 * (mask.GetSpacing()[0] / 2.0)
     start = np.flatnonzero(np.r_[True, plane[1:] != plane[:-1]])
     count = np.diff(np.r_[start, len(plane)])
-    width = int(count.max())
-    # every plane as one row of a (planes, width) table; short planes repeat their last point
-    index = start[:, None] + np.minimum(np.arange(width)[None, :], count[:, None] - 1)
+    by_size = np.argsort(-count, kind="stable")
     largest = 0.0
-    step = max(1, PAIRS_PER_BATCH // (width * width))
-    for lo in range(0, len(start), step):
-        ys, xs = y_mm[index[lo:lo + step]], x_mm[index[lo:lo + step]]
+    lo = 0
+    while lo < len(by_size):
+        # planes of similar size as the rows of one table; shorter planes repeat their last point
+        width = int(count[by_size[lo]])
+        batch = by_size[lo:lo + max(1, min(PLANES_PER_BATCH, PAIRS_PER_BATCH // (width * width)))]
+        lo += len(batch)
+        index = start[batch, None] + np.minimum(np.arange(width)[None, :], count[batch, None] - 1)
+        ys, xs = y_mm[index], x_mm[index]
         dy = ys[:, :, None] - ys[:, None, :]
         dx = xs[:, :, None] - xs[:, None, :]
         largest = max(largest, float(np.max(dy * dy + dx * dx)))
