@@ -252,12 +252,19 @@ def compute_features(image: sitk.Image, mask: sitk.Image, families: Iterable[str
     if discretisation.out_of_range == "exclude":
         values = sitk.GetArrayViewFromImage(image)
         mask_array &= (values >= discretisation.lower_bound) & (values <= discretisation.upper_bound)
-        voi = sitk.GetImageFromArray(mask_array.astype(np.uint8))
-        voi.CopyInformation(mask)
-    else:
-        voi = sitk.Cast(mask, sitk.sitkUInt8)
     if not mask_array.any():
         raise ValueError("the VOI is empty")
+    # pyradiomics' classes work on the whole array they are given; on the VOI's bounding box the same voxels and
+    # neighbours enter every matrix (voxels outside the VOI never do), in less time.
+    extent = [np.flatnonzero(mask_array.any(axis=other)) for other in ((1, 2), (0, 2), (0, 1))]  # z, y, x
+    box = tuple(slice(int(e[0]), int(e[-1]) + 1) for e in extent)
+    voi = sitk.GetImageFromArray(mask_array[box].astype(np.uint8))
+    cropped = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(image)[box])
+    for part in (voi, cropped):
+        part.SetOrigin(image.TransformIndexToPhysicalPoint([b.start for b in reversed(box)]))
+        part.SetSpacing(image.GetSpacing())
+        part.SetDirection(image.GetDirection())
+    image = cropped
     keys = None if keys is None else set(keys)
     results: dict[str, float] = {}
     for family in families:
