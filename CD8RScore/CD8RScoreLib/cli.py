@@ -182,7 +182,8 @@ def cmd_response(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: "str | None" = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand; given the ``command`` to run, only the modules that command needs."""
     parser = argparse.ArgumentParser(
         prog="cd8rscore", description=f"CD8 radiomics score of CT lesions. {RESEARCH_USE_NOTICE}")
     parser.add_argument("--version", action="version", version=f"cd8rscore {__version__}")
@@ -218,24 +219,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_response)
 
-    for module in _plugin_modules():
-        module.register(sub)
+    if command not in sub.choices:  # the commands above need no plugin module (and score starts faster)
+        for module in _plugin_modules(command):
+            module.register(sub)
     return parser
 
 
-def _plugin_modules():
-    """Subcommands that live in their own modules (each has ``register(subparsers)``), named by the entry point
-    group ``cd8rscore.commands`` of pyproject.toml: the cohort statistics and the demo, which sit above the core,
-    add their commands without the core importing them."""
+def _plugin_modules(command: "str | None" = None):
+    """Subcommands that live in their own modules (each has ``register(subparsers)``): the module of ``command``,
+    or all of them for any other word. Named by the entry-point group ``cd8rscore.commands`` of pyproject.toml (one
+    entry per command): the cohort statistics and the demo, which sit above the core, add their commands without
+    the core importing them, and a command imports only its own module."""
     from importlib.metadata import entry_points
 
-    return [entry.load() for entry in entry_points(group="cd8rscore.commands")]
+    entries = list(entry_points(group="cd8rscore.commands"))
+    chosen = [entry for entry in entries if entry.name == command] or entries
+    modules = []
+    for entry in chosen:  # a module that registers several commands is loaded and registered once
+        module = entry.load()
+        if module not in modules:
+            modules.append(module)
+    return modules
 
 
 def main(argv: "Sequence[object] | None" = None) -> int:
     """Run one subcommand; ``argv`` items may be paths or numbers (converted with str)."""
-    parser = build_parser()
-    args = parser.parse_args([str(a) for a in argv] if argv is not None else None)
+    words = [str(a) for a in argv] if argv is not None else sys.argv[1:]
+    parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
+    args = parser.parse_args(words)
     try:
         from .output_paths import refuse_output_over_inputs
 

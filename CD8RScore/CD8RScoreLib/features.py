@@ -251,8 +251,11 @@ def by_lifex_name(name: str) -> FeatureInfo:
 
 
 def compute_features(image: sitk.Image, mask: sitk.Image, families: Iterable[str],
-                     discretisation: Discretisation) -> dict[str, float]:
+                     discretisation: Discretisation, keys: "Iterable[str] | None" = None) -> dict[str, float]:
     """Catalogue features of ``families`` in the VOI ``mask`` (uint8 0/1 on ``image``'s grid).
+
+    ``keys`` ("glcm_Contrast", ...) restricts the result to those features (each is computed on its own, so
+    its value does not depend on which others are asked for); None gives every catalogue feature of ``families``.
 
     With ``out_of_range == "exclude"`` voxels outside the discretisation range leave the VOI first (IBSI
     re-segmentation); with "clip" they stay and fall into the end bins. Returns {"<family>_<name>": value}.
@@ -261,19 +264,28 @@ def compute_features(image: sitk.Image, mask: sitk.Image, families: Iterable[str
     if discretisation.out_of_range == "exclude":
         values = sitk.GetArrayViewFromImage(image)
         mask_array &= (values >= discretisation.lower_bound) & (values <= discretisation.upper_bound)
-        voi = sitk.GetImageFromArray(mask_array.astype(np.uint8))
-        voi.CopyInformation(mask)
-    else:
-        voi = sitk.Cast(mask, sitk.sitkUInt8)
     if not mask_array.any():
         raise ValueError("the VOI is empty")
+    # pyradiomics' classes work on the whole array they are given; on the VOI's bounding box the same voxels and
+    # neighbours enter every matrix (voxels outside the VOI never do), in less time.
+    extent = [np.flatnonzero(mask_array.any(axis=other)) for other in ((1, 2), (0, 2), (0, 1))]  # z, y, x
+    box = tuple(slice(int(e[0]), int(e[-1]) + 1) for e in extent)
+    voi = sitk.GetImageFromArray(mask_array[box].astype(np.uint8))
+    cropped = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(image)[box])
+    for part in (voi, cropped):
+        part.SetOrigin(image.TransformIndexToPhysicalPoint([b.start for b in reversed(box)]))
+        part.SetSpacing(image.GetSpacing())
+        part.SetDirection(image.GetDirection())
+    image = cropped
+    keys = None if keys is None else set(keys)
     results: dict[str, float] = {}
     with radiomics_errors_only():
         for family in families:
             cls = feature_classes()[family]
             extractor = cls(image, voi, binWidth=discretisation.bin_width, absoluteDiscretisation=discretisation,
                             **PYRADIOMICS_SETTINGS)
-            wanted = [info.name for info in FEATURES.values() if info.family == family]
+            wanted = [info.name for key, info in FEATURES.items()
+                      if info.family == family and (keys is None or key in keys)]
             for name in wanted:
                 extractor.enableFeatureByName(name, True)
             for name, value in extractor.execute().items():

@@ -50,7 +50,11 @@ def keep_locale():
 
 
 def read_image(path: "str | Path") -> tuple[sitk.Image, AcquisitionInfo]:
-    """Read a CT (file or DICOM series folder) as float32 HU with what is known of its acquisition."""
+    """Read a CT (file or DICOM series folder) in HU with what is known of its acquisition.
+
+    The voxels keep their stored type (int16 for most CTs): a float32 copy of a whole CT would cost 400 MB and a
+    second of a 512 x 512 x 400 scan, and each lesion's crop is cast to float32 when it is resampled.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError("image not found; give an NRRD/NIfTI/MHA file or a DICOM series folder", path, "--image")
@@ -107,8 +111,7 @@ def _checked_ct(image: sitk.Image, info: AcquisitionInfo, path: Path) -> tuple[s
                          f"{image.GetNumberOfComponentsPerPixel()} component(s)", path, "--image")
     if info.slice_thickness_mm is None:
         info.slice_thickness_mm = float(image.GetSpacing()[2])
-    image = sitk.Cast(image, sitk.sitkFloat32)
-    info.value_warnings = check_ct_values(image, info.modality, path)
+    info.value_warnings = check_ct_values(image, info.modality, path)  # on the stored pixel type: no copy
     return image, info
 
 
@@ -158,8 +161,10 @@ def _label_map_masks(labels: sitk.Image, path: Path) -> list[SegmentMask]:
         if not np.all(np.mod(array, 1) == 0):
             raise InputError("label map holds non-integer values; give one integer label per lesion",
                              path, "--segmentation")
-    labels = sitk.Cast(labels, sitk.sitkUInt32)
+    if pixel not in (sitk.sitkUInt8, sitk.sitkUInt16, sitk.sitkUInt32):  # unsigned labels are used as they are
+        labels = sitk.Cast(labels, sitk.sitkUInt32)
     stats = sitk.LabelShapeStatisticsImageFilter()
+    stats.ComputePerimeterOff()  # only the bounding boxes are used
     stats.Execute(labels)
     masks = []
     for value in stats.GetLabels():

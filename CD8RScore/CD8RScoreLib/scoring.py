@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import SimpleITK as sitk
 
-from .features import compute_features, radiomics_errors_only
+from .features import compute_features
 from .imageio import AcquisitionInfo
 from .input_checks import kvp_warnings, voi_value_problem
 from .lesion_table import lesion_columns
@@ -82,13 +82,12 @@ def acquisition_warnings(acquisition: "AcquisitionInfo | None", kvp: KvpInfo) ->
 def longest_axial_diameter_mm(mask: sitk.Image) -> float:
     """Longest diameter (mm) in the row-column (axial) plane of the original-resolution mask (RECIST 1.1).
 
-    pyradiomics' Maximum2DDiameterSlice: largest distance between surface-mesh vertices within one slice.
+    pyradiomics' Maximum2DDiameterSlice: largest distance between surface-mesh vertices within one slice,
+    computed exactly on each plane's row ends (diameter.py).
     """
-    from radiomics import shape
+    from .diameter import longest_axial_diameter_mm as plane_diameter_mm
 
-    image = sitk.Cast(mask, sitk.sitkFloat32)
-    with radiomics_errors_only():
-        return float(shape.RadiomicsShape(image, mask, label=1).getMaximum2DDiameterSliceFeatureValue())
+    return plane_diameter_mm(mask)
 
 
 def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signature, kvp: KvpInfo,
@@ -136,7 +135,8 @@ def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signatur
         wanted = [f for f in signature.features if f.voi == voi_name]
         if not wanted:
             continue
-        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), discretisation)
+        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), discretisation,
+                                  [f.feature for f in wanted])
         for feature in wanted:
             value = float(values[feature.feature])
             row[feature.key] = value

@@ -54,12 +54,16 @@ def ring_from_core(core: np.ndarray, spacing_mm: tuple[float, float, float], out
     outside = ~core
     ring = np.zeros_like(core)
     if outside.any():
+        # Each map is computed on the core's box grown by the ring's width (outer) or by one voxel (inner): that
+        # box holds every voxel within reach and the nearest voxel each one looks for (same ring, less time).
+        outer_box = _grown_box(core, [int(np.ceil((outer_mm + DISTANCE_EPSILON_MM) / s)) for s in sampling])
+        inner_box = _grown_box(core, [1, 1, 1])
         # distance of every non-core voxel to the nearest core voxel centre
-        distance_out = ndimage.distance_transform_edt(outside, sampling=sampling)
-        ring |= outside & (distance_out <= outer_mm + DISTANCE_EPSILON_MM)
+        distance_out = ndimage.distance_transform_edt(outside[outer_box], sampling=sampling)
+        ring[outer_box] |= outside[outer_box] & (distance_out <= outer_mm + DISTANCE_EPSILON_MM)
         # distance of every core voxel to the nearest non-core voxel centre
-        distance_in = ndimage.distance_transform_edt(core, sampling=sampling)
-        ring |= core & (distance_in <= inner_mm + DISTANCE_EPSILON_MM)
+        distance_in = ndimage.distance_transform_edt(core[inner_box], sampling=sampling)
+        ring[inner_box] |= core[inner_box] & (distance_in <= inner_mm + DISTANCE_EPSILON_MM)
     return ring
 
 
@@ -196,6 +200,13 @@ def vois_from_region(region: LesionRegion, ring_outer_mm: float, ring_inner_mm: 
                       core=as_image(core_array.astype(np.uint8), sitk.sitkUInt8),
                       ring=as_image(ring_array.astype(np.uint8), sitk.sitkUInt8),
                       touches_image_edge=region.touches_image_edge)
+def _grown_box(mask: np.ndarray, grow: "list[int]") -> tuple[slice, ...]:
+    """Slices of ``mask``'s bounding box grown by ``grow`` voxels per axis, within the array (all of it if empty)."""
+    if not mask.any():
+        return (slice(None),) * mask.ndim
+    extent = [np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
+              for axis in range(mask.ndim)]
+    return tuple(slice(max(0, int(e[0]) - g), int(e[-1]) + 1 + g) for e, g in zip(extent, grow))
 
 
 def build_vois(image: sitk.Image, mask: sitk.Image, spacing_mm: tuple[float, float, float],

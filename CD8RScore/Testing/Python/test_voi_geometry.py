@@ -66,6 +66,20 @@ def test_ring_equals_brute_force_definition_on_irregular_blob():
     np.testing.assert_array_equal(ring_from_core(core, (0.8, 1.0, 1.5), RING_MM, RING_MM), expected)
 
 
+@pytest.mark.parametrize("corner", [(0, 0, 0), (5, 6, 4), (9, 11, 12)])
+def test_ring_equals_brute_force_definition_for_a_small_core_anywhere_in_a_large_crop(corner):
+    """The distance maps are computed near the core only: a core far from the crop's edges, or touching them,
+    gives the ring of the definition over the whole crop (spacing x, y, z = 0.7, 0.9, 1.6 mm)."""
+    rng = np.random.default_rng(sum(corner))
+    core = np.zeros((13, 16, 15), dtype=bool)
+    z, y, x = corner
+    core[z:z + 4, y:y + 5, x:x + 3] = rng.random((4, 5, 3)) > 0.2
+    expected = brute_force_ring(core, (1.6, 0.9, 0.7), RING_MM)
+    ring = ring_from_core(core, (0.7, 0.9, 1.6), RING_MM, RING_MM)
+    assert ring.sum() > core.sum()
+    np.testing.assert_array_equal(ring, expected)
+
+
 @pytest.mark.parametrize("spacing", [(1.0, 1.0, 1.0), (0.7, 0.7, 2.5)])
 @pytest.mark.parametrize("radius_mm", [5.0, 10.0, 20.0])
 def test_ring_holds_80_to_98_percent_of_analytic_shell(radius_mm, spacing):
