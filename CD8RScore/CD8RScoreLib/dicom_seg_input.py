@@ -220,7 +220,10 @@ def _rtstruct_masks(ds, image: sitk.Image, path: Path) -> list[SegmentMask]:
             if kind != "CLOSED_PLANAR":
                 raise InputError(f"{where} is {kind or 'untyped'}; only CLOSED_PLANAR contours outline a lesion "
                                  "(close the contour in the contouring tool)", path, FIELD)
-            points = np.asarray(contour.ContourData, dtype=float).reshape(-1, 3)
+            data = np.asarray(contour.get("ContourData", []), dtype=float)
+            if data.size % 3:
+                raise InputError(f"{where} has {data.size} Contour Data values, not (x, y, z) triples", path, FIELD)
+            points = data.reshape(-1, 3)
             index = (inverse @ (points - origin).T).T  # continuous (x, y, z)
             z = index[:, 2]
             if np.ptp(z) > GRID_TOLERANCE_VOXELS or abs(z[0] - round(z[0])) > GRID_TOLERANCE_VOXELS:
