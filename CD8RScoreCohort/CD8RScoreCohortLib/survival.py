@@ -182,6 +182,7 @@ class CoxModel(CoxPHFitter):
         super().fit(df, duration_col=duration_col, event_col=event_col, **kwargs)
         self.training_data_ = df.reset_index(drop=True).copy()
         self.training_columns_ = (duration_col, event_col)
+        self._efron_baseline_ = None
         return self
 
     def survfit_survival(self, profiles: pd.DataFrame, times) -> np.ndarray:
@@ -194,25 +195,35 @@ class CoxModel(CoxPHFitter):
         """
         terms = list(self.params_.index)
         beta = self.params_.to_numpy(dtype=float)
-        duration_col, event_col = self.training_columns_
-        data = self.training_data_
-        x = data[terms].to_numpy(dtype=float)
-        centre = x.mean(axis=0)
-        risk = np.exp((x - centre) @ beta)
-        time = data[duration_col].to_numpy(dtype=float)
-        event = data[event_col].to_numpy(dtype=float) > 0
-        event_times = np.unique(time[event])
-        increments = np.empty(event_times.size)
-        for j, t in enumerate(event_times):
-            at_risk = risk[time >= t].sum()
-            dying = event & (time == t)
-            d, deaths = int(dying.sum()), risk[dying].sum()
-            increments[j] = sum(1.0 / (at_risk - k / d * deaths) for k in range(d))
-        cumulative = np.cumsum(increments)
+        centre, event_times, cumulative = self._efron_baseline()
         index = np.searchsorted(event_times, np.asarray(times, dtype=float), side="right") - 1
         hazard = np.where(index >= 0, cumulative[np.clip(index, 0, None)], 0.0)
         lp = (profiles[terms].to_numpy(dtype=float) - centre) @ beta
         return np.exp(-np.outer(np.exp(lp), hazard))
+
+    def _efron_baseline(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(training means of the terms, event times, Efron cumulative hazard at them), computed once."""
+        if getattr(self, "_efron_baseline_", None) is None:
+            terms = list(self.params_.index)
+            duration_col, event_col = self.training_columns_
+            data = self.training_data_
+            x = data[terms].to_numpy(dtype=float)
+            centre = x.mean(axis=0)
+            risk = np.exp((x - centre) @ self.params_.to_numpy(dtype=float))
+            time = data[duration_col].to_numpy(dtype=float)
+            event = data[event_col].to_numpy(dtype=float) > 0
+            event_times, which = np.unique(time[event], return_inverse=True)
+            d = np.bincount(which, minlength=event_times.size)
+            deaths = np.bincount(which, weights=risk[event], minlength=event_times.size)
+            order = np.argsort(time, kind="mergesort")
+            tail = np.cumsum(risk[order][::-1])[::-1]  # sum of risk over time >= time[order][i]
+            at_risk = tail[np.searchsorted(time[order], event_times, side="left")]
+            increments = np.zeros(event_times.size)
+            for k in range(int(d.max()) if d.size else 0):
+                tied = d > k
+                increments[tied] += 1.0 / (at_risk[tied] - k / d[tied] * deaths[tied])
+            self._efron_baseline_ = (centre, event_times, np.cumsum(increments))
+        return self._efron_baseline_
 
 
 def fit_cox(data: pd.DataFrame, duration_col: str, event_col: str) -> CoxModel:
