@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import logrank_test, multivariate_logrank_test
+from lifelines.utils import survival_table_from_events
 from scipy.stats import norm
 
 COX_FIT_OPTIONS = {"precision": 1e-18, "r_precision": 1e-15, "max_steps": 500}
@@ -71,9 +72,10 @@ SURVIVAL_TIMES_MONTHS: tuple[float, ...] = (12.0, 24.0)
 def _km_curve(time: np.ndarray, event: np.ndarray, confidence: float) -> dict:
     """survfit's curve at every observed time: n.risk, surv, and the conf.type = "log" limits (Greenwood).
 
-    The counts come from lifelines' event table; lifelines' own intervals are log(-log), not R's default.
+    The counts come from lifelines' event table (what its KaplanMeierFitter builds on; its own intervals are
+    log(-log), not R's default).
     """
-    table = KaplanMeierFitter().fit(time, event).event_table
+    table = survival_table_from_events(time, event)
     table = table[table.index > 0] if (table.index == 0).any() and table.loc[0, "observed"] == 0 else table
     times = table.index.to_numpy(dtype=float)
     d = table["observed"].to_numpy(dtype=float)
@@ -98,9 +100,7 @@ def km_median(time, event, confidence: float = 0.95) -> dict:
     reach 0.5.
     """
     time, event = _as_arrays(time, event)
-    curve = _km_curve(time, event, confidence)
-    return {"n": int(time.size), "events": int(event.sum()), "median": _minmin(curve["time"], curve["surv"]),
-            "ci95": [_minmin(curve["time"], curve["lower"]), _minmin(curve["time"], curve["upper"])]}
+    return _median_of(_km_curve(time, event, confidence), time, event)
 
 
 def km_survival_at(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.95) -> list[dict]:
@@ -110,7 +110,22 @@ def km_survival_at(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float =
     leaves such a time out) and the limits None where the curve is 0.
     """
     time, event = _as_arrays(time, event)
+    return _survival_of(_km_curve(time, event, confidence), time, times)
+
+
+def km_summary(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.95) -> dict:
+    """``km_median`` and ``km_survival_at`` of one group: {"n", "events", "median", "ci95", "survival"}."""
+    time, event = _as_arrays(time, event)
     curve = _km_curve(time, event, confidence)
+    return {**_median_of(curve, time, event), "survival": _survival_of(curve, time, times)}
+
+
+def _median_of(curve: dict, time: np.ndarray, event: np.ndarray) -> dict:
+    return {"n": int(time.size), "events": int(event.sum()), "median": _minmin(curve["time"], curve["surv"]),
+            "ci95": [_minmin(curve["time"], curve["lower"]), _minmin(curve["time"], curve["upper"])]}
+
+
+def _survival_of(curve: dict, time: np.ndarray, times) -> list[dict]:
     rows = []
     for t in times:
         if t > curve["time"][-1]:
@@ -122,11 +137,6 @@ def km_survival_at(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float =
         ci = None if math.isnan(lo) or math.isnan(hi) else [lo, hi]
         rows.append({"time": float(t), "n_risk": int(np.sum(time >= t)), "surv": surv, "ci95": ci})
     return rows
-
-
-def km_summary(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.95) -> dict:
-    """``km_median`` and ``km_survival_at`` of one group: {"n", "events", "median", "ci95", "survival"}."""
-    return {**km_median(time, event, confidence), "survival": km_survival_at(time, event, times, confidence)}
 
 
 def logrank(time, event, group) -> dict:
