@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import logrank_test, multivariate_logrank_test
+from lifelines.utils import survival_table_from_events
 from scipy.stats import norm
 
 COX_FIT_OPTIONS = {"precision": 1e-18, "r_precision": 1e-15, "max_steps": 500}
@@ -71,9 +72,10 @@ SURVIVAL_TIMES_MONTHS: tuple[float, ...] = (12.0, 24.0)
 def _km_curve(time: np.ndarray, event: np.ndarray, confidence: float) -> dict:
     """survfit's curve at every observed time: n.risk, surv, and the conf.type = "log" limits (Greenwood).
 
-    The counts come from lifelines' event table; lifelines' own intervals are log(-log), not R's default.
+    The counts come from lifelines' event table (what its KaplanMeierFitter builds on; its own intervals are
+    log(-log), not R's default).
     """
-    table = KaplanMeierFitter().fit(time, event).event_table
+    table = survival_table_from_events(time, event)
     table = table[table.index > 0] if (table.index == 0).any() and table.loc[0, "observed"] == 0 else table
     times = table.index.to_numpy(dtype=float)
     d = table["observed"].to_numpy(dtype=float)
@@ -98,9 +100,7 @@ def km_median(time, event, confidence: float = 0.95) -> dict:
     reach 0.5.
     """
     time, event = _as_arrays(time, event)
-    curve = _km_curve(time, event, confidence)
-    return {"n": int(time.size), "events": int(event.sum()), "median": _minmin(curve["time"], curve["surv"]),
-            "ci95": [_minmin(curve["time"], curve["lower"]), _minmin(curve["time"], curve["upper"])]}
+    return _median_of(_km_curve(time, event, confidence), time, event)
 
 
 def km_survival_at(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.95) -> list[dict]:
@@ -110,7 +110,22 @@ def km_survival_at(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float =
     leaves such a time out) and the limits None where the curve is 0.
     """
     time, event = _as_arrays(time, event)
+    return _survival_of(_km_curve(time, event, confidence), time, times)
+
+
+def km_summary(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.95) -> dict:
+    """``km_median`` and ``km_survival_at`` of one group: {"n", "events", "median", "ci95", "survival"}."""
+    time, event = _as_arrays(time, event)
     curve = _km_curve(time, event, confidence)
+    return {**_median_of(curve, time, event), "survival": _survival_of(curve, time, times)}
+
+
+def _median_of(curve: dict, time: np.ndarray, event: np.ndarray) -> dict:
+    return {"n": int(time.size), "events": int(event.sum()), "median": _minmin(curve["time"], curve["surv"]),
+            "ci95": [_minmin(curve["time"], curve["lower"]), _minmin(curve["time"], curve["upper"])]}
+
+
+def _survival_of(curve: dict, time: np.ndarray, times) -> list[dict]:
     rows = []
     for t in times:
         if t > curve["time"][-1]:
@@ -122,11 +137,6 @@ def km_survival_at(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float =
         ci = None if math.isnan(lo) or math.isnan(hi) else [lo, hi]
         rows.append({"time": float(t), "n_risk": int(np.sum(time >= t)), "surv": surv, "ci95": ci})
     return rows
-
-
-def km_summary(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.95) -> dict:
-    """``km_median`` and ``km_survival_at`` of one group: {"n", "events", "median", "ci95", "survival"}."""
-    return {**km_median(time, event, confidence), "survival": km_survival_at(time, event, times, confidence)}
 
 
 def logrank(time, event, group) -> dict:
@@ -182,6 +192,7 @@ class CoxModel(CoxPHFitter):
         super().fit(df, duration_col=duration_col, event_col=event_col, **kwargs)
         self.training_data_ = df.reset_index(drop=True).copy()
         self.training_columns_ = (duration_col, event_col)
+        self._efron_baseline_ = None
         return self
 
     def survfit_survival(self, profiles: pd.DataFrame, times) -> np.ndarray:
@@ -194,25 +205,35 @@ class CoxModel(CoxPHFitter):
         """
         terms = list(self.params_.index)
         beta = self.params_.to_numpy(dtype=float)
-        duration_col, event_col = self.training_columns_
-        data = self.training_data_
-        x = data[terms].to_numpy(dtype=float)
-        centre = x.mean(axis=0)
-        risk = np.exp((x - centre) @ beta)
-        time = data[duration_col].to_numpy(dtype=float)
-        event = data[event_col].to_numpy(dtype=float) > 0
-        event_times = np.unique(time[event])
-        increments = np.empty(event_times.size)
-        for j, t in enumerate(event_times):
-            at_risk = risk[time >= t].sum()
-            dying = event & (time == t)
-            d, deaths = int(dying.sum()), risk[dying].sum()
-            increments[j] = sum(1.0 / (at_risk - k / d * deaths) for k in range(d))
-        cumulative = np.cumsum(increments)
+        centre, event_times, cumulative = self._efron_baseline()
         index = np.searchsorted(event_times, np.asarray(times, dtype=float), side="right") - 1
         hazard = np.where(index >= 0, cumulative[np.clip(index, 0, None)], 0.0)
         lp = (profiles[terms].to_numpy(dtype=float) - centre) @ beta
         return np.exp(-np.outer(np.exp(lp), hazard))
+
+    def _efron_baseline(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(training means of the terms, event times, Efron cumulative hazard at them), computed once."""
+        if getattr(self, "_efron_baseline_", None) is None:
+            terms = list(self.params_.index)
+            duration_col, event_col = self.training_columns_
+            data = self.training_data_
+            x = data[terms].to_numpy(dtype=float)
+            centre = x.mean(axis=0)
+            risk = np.exp((x - centre) @ self.params_.to_numpy(dtype=float))
+            time = data[duration_col].to_numpy(dtype=float)
+            event = data[event_col].to_numpy(dtype=float) > 0
+            event_times, which = np.unique(time[event], return_inverse=True)
+            d = np.bincount(which, minlength=event_times.size)
+            deaths = np.bincount(which, weights=risk[event], minlength=event_times.size)
+            order = np.argsort(time, kind="mergesort")
+            tail = np.cumsum(risk[order][::-1])[::-1]  # sum of risk over time >= time[order][i]
+            at_risk = tail[np.searchsorted(time[order], event_times, side="left")]
+            increments = np.zeros(event_times.size)
+            for k in range(int(d.max()) if d.size else 0):
+                tied = d > k
+                increments[tied] += 1.0 / (at_risk[tied] - k / d[tied] * deaths[tied])
+            self._efron_baseline_ = (centre, event_times, np.cumsum(increments))
+        return self._efron_baseline_
 
 
 def fit_cox(data: pd.DataFrame, duration_col: str, event_col: str) -> CoxModel:
