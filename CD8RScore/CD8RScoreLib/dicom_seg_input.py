@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from .dicom_codes import site_from_code
 from .errors import InputError
 from .segment_mask import SegmentMask
 
@@ -194,6 +193,8 @@ def _seg_masks(path: Path, image: sitk.Image) -> list[SegmentMask]:
         binary = array[..., channel] >= SEG_FRACTION_THRESHOLD if array.dtype.kind == "f" else array[..., channel] > 0
         tags = {}
         for region in getattr(description, "anatomic_regions", None) or []:
+            from .dicom_codes import site_from_code  # pydicom: loaded only for a DICOM SEG
+
             site = site_from_code(region.scheme_designator, region.value)
             if site:
                 tags["CD8RScore.location"] = site
