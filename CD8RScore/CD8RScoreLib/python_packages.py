@@ -2,7 +2,7 @@
 pyradiomics a result was computed with (no units).
 
 Requirements are read with ``packaging`` (shipped with Slicer) and compared with the installed distributions
-(``importlib.metadata``), version bounds included. Both modules of the extension use this one helper.
+(``importlib.metadata``), version bounds included. Both modules of the extension use this one module.
 
 The pyradiomics rule: any importable ``radiomics`` module meets the pyradiomics requirement, whichever
 distribution installed it (SlicerRadiomics' pyradiomics or a pip-installed pyradiomics-bhklab), so a second copy

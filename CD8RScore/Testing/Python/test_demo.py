@@ -35,7 +35,11 @@ def test_demo_writes_every_table_labelled_with_the_demonstration_signature(tmp_p
         from_dicom = read(out / "dicom" / f"lesions_E0_from_{kind}.csv")
         assert [(r["lesion_id"], r["location"], r["score"]) for r in from_dicom] == \
                [(r["lesion_id"], r["location"], r["score"]) for r in e0]
-        assert (out / "dicom" / f"report_from_{kind}.dcm").stat().st_size > 0
+        import highdicom as hd
+
+        content = hd.sr.srread(out / "dicom" / f"report_from_{kind}.dcm").content
+        groups = content.get_volumetric_roi_measurement_groups() + content.get_image_measurement_groups()
+        assert len(groups) == len(e0)  # one measurement group per lesion
     for case in ("lung1", "lung2"):
         rows = read(out / f"lesions_{case}_sample.csv")
         assert len(rows) == 1 and rows[0]["computable"] == "1"

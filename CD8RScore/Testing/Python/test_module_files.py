@@ -202,7 +202,7 @@ def test_ui_properties_exist_on_their_widgets():
     assert kvp.find("property[@name='specialValueText']/string").text == "from DICOM"
 
 
-def test_requirements_are_read_with_packaging_by_the_shared_helper(module_tree):
+def test_requirements_are_read_with_packaging_by_the_shared_installer(module_tree):
     """The module installs through CD8RScore.ensurePythonRequirements, which reads the requirements file with
     ``packaging`` (version bounds included) and no table of module names."""
     from CD8RScoreLib.python_packages import read_requirements

@@ -1,8 +1,8 @@
 """Reference features of the whole-image IBSI pipeline, computed by mirp (IBSI-validated), for
-test_whole_image_grid_matches_mirp.py. Run in its own virtual environment (mirp is no dependency of cd8rscore):
+test_whole_image_grid.py. Run in its own virtual environment (mirp is no dependency of cd8rscore):
 
-    python3 -m venv /work/refvenv-mirp && /work/refvenv-mirp/bin/pip install mirp==2.7.0
-    /work/refvenv-mirp/bin/python CD8RScore/Testing/Python/mirp_reference/compute_mirp_reference.py
+    python3 -m venv .refvenv-mirp && .refvenv-mirp/bin/pip install mirp==2.7.0
+    .refvenv-mirp/bin/python CD8RScore/Testing/Python/mirp_reference/compute_mirp_reference.py
 
 It writes mirp_whole_image_features.json beside itself. For every lesion mirp reads the WHOLE image (the sample CT
 as shipped, never a crop around the lesion) and its lesion mask, and applies the preprocessing of DESIGN §2:
