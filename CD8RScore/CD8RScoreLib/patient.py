@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from decimal import Decimal
 from fractions import Fraction
 from typing import Iterable, Sequence
 
@@ -41,9 +42,13 @@ def _truthy(value) -> bool:
     return bool(value)
 
 
-def _exact(value: float) -> Fraction:
-    """The score as the decimal number that names it (its shortest round-trip text, e.g. 2.17), exactly."""
-    return Fraction(repr(float(value)))
+def _as_integers(scores: Sequence[float]) -> tuple[list[int], int]:
+    """Each score as the decimal number that names it (its shortest round-trip text, e.g. 2.17) on a common
+    scale: integers a_i and k with score_i = a_i / 10**k exactly."""
+    decimals = [Decimal(repr(float(v))) for v in scores]
+    k = max((-d.as_tuple().exponent for d in decimals), default=0)
+    k = max(k, 0)
+    return [int(d.scaleb(k)) for d in decimals], k
 
 
 def score_entropy(scores: Sequence[float], bin_width: float = ENTROPY_BIN_WIDTH) -> float:
@@ -51,8 +56,9 @@ def score_entropy(scores: Sequence[float], bin_width: float = ENTROPY_BIN_WIDTH)
 
     A score on a bin edge (e.g. 2.2 with width 0.1) falls in the bin it opens, decided exactly.
     """
-    width = _exact(bin_width)
-    bins = [math.floor(_exact(x) / width) for x in scores]
+    a, k = _as_integers(scores)
+    width = Fraction(repr(float(bin_width)))
+    bins = [(v * width.denominator) // (10 ** k * width.numerator) for v in a]  # floor(score / width)
     _, counts = np.unique(np.asarray(bins, dtype=np.int64), return_counts=True)
     p = counts / counts.sum()
     return float(-(p * np.log2(p)).sum())
@@ -62,34 +68,35 @@ def heterogeneity_metrics(scores: Sequence[float]) -> dict[str, float]:
     """min, max, mean, SD (Bessel), skewness and excess kurtosis (bias-corrected), entropy of lesion scores.
 
     SD needs 2 lesions, skewness 3, kurtosis 4; fewer gives NaN. Equal inputs give equal values: each score is
-    taken as the decimal number it is written as, the moments are computed exactly in rational arithmetic,
-    and each metric is rounded to a double once (SD and skewness through the square root of an exact
-    rational). So two patients whose scores differ by a shift (2.10, 2.17 and 1.50, 1.57) get the same SD to
-    the last bit, and a kurtosis of exactly 1.5 is 1.5, where floating-point moments differ in the last bits
-    and a cut-point search would take them for different values. The formulas are those of R's
+    taken as the decimal number it is written as, the moments are computed exactly (integer power sums on a
+    common decimal scale), and each metric is rounded to a double once (SD and skewness through the square root
+    of an exact rational). So two patients whose scores differ by a shift (2.10, 2.17 and 1.50, 1.57) get the
+    same SD to the last bit, and a kurtosis of exactly 1.5 is 1.5, where floating-point moments differ in the
+    last bits and a cut-point search would take them for different values. The formulas are those of R's
     ``sd`` and ``e1071::skewness``/``kurtosis`` (type 2) and of scipy (``bias=False``).
     """
-    x = [_exact(v) for v in scores]
+    x = [float(v) for v in scores]
     n = len(x)
     nan = float("nan")
     if n == 0:
         return {m: nan for m in METRICS}
-    mean = sum(x) / n
-    dev = [v - mean for v in x]
-    m2 = sum(d * d for d in dev) / n
+    a, k = _as_integers(x)
+    s1, s2 = sum(a), sum(v * v for v in a)
+    s3, s4 = sum(v ** 3 for v in a), sum(v ** 4 for v in a)
+    c2 = n * s2 - s1 * s1  # n * sum (a - mean)^2
     sd = skewness = kurtosis = nan
     if n >= 2:
-        sd = math.sqrt(m2 * n / (n - 1))
-    if n >= 3 and m2 > 0:
-        m3 = sum(d ** 3 for d in dev) / n
-        g1_squared = Fraction(n * (n - 1), (n - 2) ** 2) * m3 * m3 / m2 ** 3  # G1 = sqrt(n(n-1))/(n-2) g1
-        skewness = math.copysign(math.sqrt(g1_squared), m3) if m3 != 0 else 0.0
-    if n >= 4 and m2 > 0:
-        m4 = sum(d ** 4 for d in dev) / n
-        g2 = m4 / (m2 * m2) - 3
+        sd = math.sqrt(Fraction(c2, n * (n - 1) * 10 ** (2 * k)))
+    if n >= 3 and c2 > 0:
+        c3 = n * n * s3 - 3 * n * s1 * s2 + 2 * s1 ** 3  # n^2 * sum (a - mean)^3
+        g1_squared = Fraction(n * (n - 1) * c3 * c3, (n - 2) ** 2 * c2 ** 3)  # G1 = sqrt(n(n-1))/(n-2) g1
+        skewness = math.copysign(math.sqrt(g1_squared), c3) if c3 != 0 else 0.0
+    if n >= 4 and c2 > 0:
+        c4 = n ** 3 * s4 - 4 * n * n * s1 * s3 + 6 * n * s1 * s1 * s2 - 3 * s1 ** 4  # n^3 * sum (a - mean)^4
+        g2 = Fraction(c4, c2 * c2) - 3
         kurtosis = float(Fraction(n - 1, (n - 2) * (n - 3)) * ((n + 1) * g2 + 6))
-    return {"min": float(min(x)), "max": float(max(x)), "mean": float(mean), "sd": float(sd),
-            "skewness": float(skewness), "kurtosis": float(kurtosis), "entropy": score_entropy(scores)}
+    return {"min": min(x), "max": max(x), "mean": float(Fraction(s1, n * 10 ** k)), "sd": float(sd),
+            "skewness": float(skewness), "kurtosis": float(kurtosis), "entropy": score_entropy(x)}
 
 
 def candidate_agreement(considered: Sequence[dict], candidate: dict) -> float:
