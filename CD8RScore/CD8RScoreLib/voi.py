@@ -157,8 +157,13 @@ class GridShift:
     rotation_deg: float = 0.0
 
 
-def sample_region(region: LesionRegion, shift: "GridShift | None" = None) -> tuple[np.ndarray, np.ndarray]:
-    """Image (HU, rounded) and core (bool) on the region's block, z, y, x arrays."""
+def sample_region(region: LesionRegion, shift: "GridShift | None" = None,
+                  image_reach_voxels: "tuple[int, int, int] | None" = None) -> tuple[np.ndarray, np.ndarray]:
+    """Image (HU, rounded) and core (bool) on the region's block, z, y, x arrays.
+
+    ``image_reach_voxels`` (z, y, x): the image is sampled only on the core's box grown by that many new voxels
+    (0 HU elsewhere), for callers that read it only there; None samples the whole block.
+    """
     first, step = np.array(region.grid.first_index), np.array(region.grid.step)
     translation = shift.translation_voxels if shift is not None else (0.0, 0.0, 0.0)
     # original continuous indices of the block's voxels along each axis, relative to the crop
@@ -174,16 +179,46 @@ def sample_region(region: LesionRegion, shift: "GridShift | None" = None) -> tup
         u, v = (x - cx) * spacing[0], (y - cy) * spacing[1]  # mm along the image's x and y axes
         cos, sin = math.cos(math.radians(shift.rotation_deg)), math.sin(math.radians(shift.rotation_deg))
         x, y = cx + (cos * u - sin * v) / spacing[0], cy + (sin * u + cos * v) / spacing[1]
-    values = round_intensities(sample_trilinear(region.image, (x, y, z)))
-    fraction = sample_trilinear(region.mask, (x, y, z))
-    return values, mask_from_fraction(fraction)
+    x, y, z = np.broadcast_arrays(x, y, z)
+    fraction = _mask_fraction(region.mask, x, y, z)
+    core = mask_from_fraction(fraction)
+    if image_reach_voxels is None or not core.any():
+        return round_intensities(sample_trilinear(region.image, (x, y, z))), core
+    box = _grown_box(core, list(image_reach_voxels))
+    values = np.zeros(shape, dtype=np.float64)
+    values[box] = round_intensities(sample_trilinear(region.image, (x[box], y[box], z[box])))
+    return values, core
+
+
+def _mask_fraction(mask_zyx: np.ndarray, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Trilinear mask fraction at continuous indices x, y, z (one shape), evaluated only at the points within one
+    voxel of the mask's box: every other point reads only zeros (same values as sampling every point)."""
+    fraction = np.zeros(x.shape, dtype=np.float64)
+    if not mask_zyx.any():
+        return fraction
+    near = np.ones(x.shape, dtype=bool)
+    for coordinate, axis in ((x, 2), (y, 1), (z, 0)):
+        present = np.flatnonzero(mask_zyx.any(axis=tuple(a for a in range(3) if a != axis)))
+        # beyond the array's edge the padding repeats the edge voxel: no bound on a side the mask touches
+        if present[0] > 0:
+            near &= coordinate > present[0] - 1
+        if present[-1] < mask_zyx.shape[axis] - 1:
+            near &= coordinate < present[-1] + 1
+    fraction[near] = sample_trilinear(mask_zyx, (x[near], y[near], z[near]))
+    return fraction
 
 
 def vois_from_region(region: LesionRegion, ring_outer_mm: float, ring_inner_mm: float,
-                     shift: "GridShift | None" = None) -> "LesionVOIs":
-    """Core and ring on the region's block of the whole image's grid."""
-    values, core_array = sample_region(region, shift)
+                     shift: "GridShift | None" = None, image_near_vois_only: bool = False) -> "LesionVOIs":
+    """Core and ring on the region's block of the whole image's grid.
+
+    ``image_near_vois_only``: the image is sampled only on the box of the core and ring (0 HU elsewhere in the
+    block), for a caller that reads the image only within the VOIs.
+    """
     spacing_mm = region.grid.spacing_mm
+    reach = tuple(int(np.ceil((ring_outer_mm + DISTANCE_EPSILON_MM) / s)) for s in reversed(spacing_mm)) \
+        if image_near_vois_only else None
+    values, core_array = sample_region(region, shift, reach)
     ring_array = ring_from_core(core_array, spacing_mm, ring_outer_mm, ring_inner_mm)
     first, step = np.array(region.grid.first_index), np.array(region.grid.step)
     origin = region.source.TransformContinuousIndexToPhysicalPoint(
