@@ -136,7 +136,8 @@ def score_of_vois(vois: LesionVOIs, signature: Signature, location: str, kvp_kv:
         wanted = [f for f in signature.features if f.voi == voi_name]
         if not wanted:
             continue
-        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), pre.discretisation)
+        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), pre.discretisation,
+                                  [f.feature for f in wanted])
         for feature in wanted:
             value = float(values[feature.feature])
             if not math.isfinite(value):

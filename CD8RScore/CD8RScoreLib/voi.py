@@ -88,14 +88,13 @@ class LesionRegion:
 
 def lesion_box(image: sitk.Image, mask: sitk.Image) -> tuple[np.ndarray, np.ndarray]:
     """The lesion's bounding box in ``image``'s voxel indices (x, y, z): first and last voxel, inclusive."""
-    stats = sitk.LabelShapeStatisticsImageFilter()
-    stats.Execute(sitk.Cast(mask, sitk.sitkUInt8) > 0)
-    if 1 not in stats.GetLabels():
+    array = sitk.GetArrayViewFromImage(mask)
+    inside = array != 0 if array.dtype == np.uint8 else array.astype(np.uint8) > 0  # as a cast to uint8
+    extent = [np.flatnonzero(inside.any(axis=other)) for other in ((0, 1), (0, 2), (1, 2))]  # x, y, z
+    if extent[0].size == 0:
         raise ValueError("the lesion mask is empty")
-    x, y, z, sx, sy, sz = stats.GetBoundingBox(1)
     offset = np.round(image.TransformPhysicalPointToContinuousIndex(mask.GetOrigin())).astype(int)
-    lo = offset + np.array([x, y, z])
-    return lo, lo + np.array([sx, sy, sz]) - 1
+    return offset + np.array([e[0] for e in extent]), offset + np.array([e[-1] for e in extent])
 
 
 def lesion_region(image: sitk.Image, mask: sitk.Image, spacing_mm: tuple[float, float, float], margin_mm: float,
@@ -224,16 +223,16 @@ def vois_from_region(region: LesionRegion, ring_outer_mm: float, ring_inner_mm: 
     origin = region.source.TransformContinuousIndexToPhysicalPoint(
         [float(v) for v in first + region.block_start * step])
 
-    def as_image(array: np.ndarray, pixel: int) -> sitk.Image:
-        out = sitk.GetImageFromArray(array)
+    def as_image(array: np.ndarray) -> sitk.Image:
+        out = sitk.GetImageFromArray(array)  # float32 or uint8, as the array
         out.SetSpacing(spacing_mm)
         out.SetOrigin(origin)
         out.SetDirection(region.source.GetDirection())
-        return sitk.Cast(out, pixel)
+        return out
 
-    return LesionVOIs(image=as_image(values.astype(np.float32), sitk.sitkFloat32),
-                      core=as_image(core_array.astype(np.uint8), sitk.sitkUInt8),
-                      ring=as_image(ring_array.astype(np.uint8), sitk.sitkUInt8),
+    return LesionVOIs(image=as_image(values.astype(np.float32)),
+                      core=as_image(core_array.astype(np.uint8)),
+                      ring=as_image(ring_array.astype(np.uint8)),
                       touches_image_edge=region.touches_image_edge)
 def _grown_box(mask: np.ndarray, grow: "list[int]") -> tuple[slice, ...]:
     """Slices of ``mask``'s bounding box grown by ``grow`` voxels per axis, within the array (all of it if empty)."""
