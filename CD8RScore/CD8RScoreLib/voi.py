@@ -45,7 +45,7 @@ def ring_from_core(core: np.ndarray, spacing_mm: tuple[float, float, float], out
     """Peritumoral ring of DESIGN §2 step 2 (arrays in z, y, x order; spacing in x, y, z order, mm).
 
     Ring = non-core voxels whose centre lies within ``outer_mm`` of a core voxel centre, plus core voxels whose
-    centre lies within ``inner_mm`` of a non-core voxel centre (Euclidean distance maps in mm). This equals the
+    centre lies within ``inner_mm`` of a non-core voxel centre (Euclidean distances in mm). This equals the
     dilation of the core by a Euclidean ball minus its erosion by the same ball. Voxels outside the array are
     not seen: the ring never leaves the block.
     """
@@ -54,17 +54,24 @@ def ring_from_core(core: np.ndarray, spacing_mm: tuple[float, float, float], out
     outside = ~core
     ring = np.zeros_like(core)
     if outside.any():
-        # Each map is computed on the core's box grown by the ring's width (outer) or by one voxel (inner): that
+        # Each VOI is computed on the core's box grown by the ring's width (outer) or by one voxel (inner): that
         # box holds every voxel within reach and the nearest voxel each one looks for (same ring, less time).
+        # "Within r mm of a core voxel" is a dilation by the ball of offsets within r mm, and "within r mm of a
+        # non-core voxel" the complement of an erosion by it (voxels beyond the box count as core, as the
+        # distance map never sees them): the voxels a Euclidean distance map <= r gives, in half its time.
         outer_box = _grown_box(core, [int(np.ceil((outer_mm + DISTANCE_EPSILON_MM) / s)) for s in sampling])
         inner_box = _grown_box(core, [1, 1, 1])
-        # distance of every non-core voxel to the nearest core voxel centre
-        distance_out = ndimage.distance_transform_edt(outside[outer_box], sampling=sampling)
-        ring[outer_box] |= outside[outer_box] & (distance_out <= outer_mm + DISTANCE_EPSILON_MM)
-        # distance of every core voxel to the nearest non-core voxel centre
-        distance_in = ndimage.distance_transform_edt(core[inner_box], sampling=sampling)
-        ring[inner_box] |= core[inner_box] & (distance_in <= inner_mm + DISTANCE_EPSILON_MM)
+        ring[outer_box] |= outside[outer_box] & ndimage.binary_dilation(core[outer_box], _ball(sampling, outer_mm))
+        ring[inner_box] |= core[inner_box] & ~ndimage.binary_erosion(core[inner_box], _ball(sampling, inner_mm),
+                                                                      border_value=1)
     return ring
+
+
+def _ball(sampling: "tuple[float, ...]", radius_mm: float) -> np.ndarray:
+    """The offsets (z, y, x voxels at ``sampling`` mm) whose centre lies within ``radius_mm`` of the origin."""
+    reach = [int(np.ceil((radius_mm + DISTANCE_EPSILON_MM) / s)) for s in sampling]
+    grids = np.meshgrid(*[np.arange(-r, r + 1) for r in reach], indexing="ij")
+    return np.sqrt(sum((g * s) ** 2 for g, s in zip(grids, sampling))) <= radius_mm + DISTANCE_EPSILON_MM
 
 
 @dataclass
