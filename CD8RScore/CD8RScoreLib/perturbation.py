@@ -122,7 +122,7 @@ def perturbed_vois(region: LesionRegion, lesion_id: str, signature: Signature, p
     shift = GridShift(perturbation.translation_voxels, perturbation.rotation_deg)
     pre = signature.preprocessing
     # the score reads the image only within the core and ring
-    return vois_from_region(perturbed, pre.ring_outer_mm, pre.ring_inner_mm, shift, image_near_vois_only=True)
+    return vois_from_region(perturbed, pre.ring_outer_mm, pre.ring_inner_mm, shift, crop_to_vois=True)
 
 
 def score_of_vois(vois: LesionVOIs, signature: Signature, location: str, kvp_kv: float) -> float:

@@ -215,20 +215,24 @@ def _mask_fraction(mask_zyx: np.ndarray, x: np.ndarray, y: np.ndarray, z: np.nda
 
 
 def vois_from_region(region: LesionRegion, ring_outer_mm: float, ring_inner_mm: float,
-                     shift: "GridShift | None" = None, image_near_vois_only: bool = False) -> "LesionVOIs":
+                     shift: "GridShift | None" = None, crop_to_vois: bool = False) -> "LesionVOIs":
     """Core and ring on the region's block of the whole image's grid.
 
-    ``image_near_vois_only``: the image is sampled only on the box of the core and ring (0 HU elsewhere in the
-    block), for a caller that reads the image only within the VOIs.
+    ``crop_to_vois``: the block is cut to the box of the core and ring (the image sampled there only), for a caller
+    that reads the image only within the VOIs.
     """
     spacing_mm = region.grid.spacing_mm
     reach = tuple(int(np.ceil((ring_outer_mm + DISTANCE_EPSILON_MM) / s)) for s in reversed(spacing_mm)) \
-        if image_near_vois_only else None
+        if crop_to_vois else None
     values, core_array = sample_region(region, shift, reach)
     ring_array = ring_from_core(core_array, spacing_mm, ring_outer_mm, ring_inner_mm)
+    start = np.array(region.block_start)
+    if crop_to_vois:
+        box = _grown_box(core_array, list(reach))  # holds the ring
+        values, core_array, ring_array = values[box], core_array[box], ring_array[box]
+        start = start + np.array([b.start or 0 for b in reversed(box)])
     first, step = np.array(region.grid.first_index), np.array(region.grid.step)
-    origin = region.source.TransformContinuousIndexToPhysicalPoint(
-        [float(v) for v in first + region.block_start * step])
+    origin = region.source.TransformContinuousIndexToPhysicalPoint([float(v) for v in first + start * step])
 
     def as_image(array: np.ndarray) -> sitk.Image:
         out = sitk.GetImageFromArray(array)  # float32 or uint8, as the array
@@ -241,6 +245,8 @@ def vois_from_region(region: LesionRegion, ring_outer_mm: float, ring_inner_mm: 
                       core=as_image(core_array.astype(np.uint8)),
                       ring=as_image(ring_array.astype(np.uint8)),
                       touches_image_edge=region.touches_image_edge)
+
+
 def _grown_box(mask: np.ndarray, grow: "list[int]") -> tuple[slice, ...]:
     """Slices of ``mask``'s bounding box grown by ``grow`` voxels per axis, within the array (all of it if empty)."""
     if not mask.any():
