@@ -40,8 +40,9 @@ def check_ct_values(image: sitk.Image, modality: "str | None", path: "str | Path
         raise InputError(f"DICOM Modality (0008,0060) is {modality.strip()}; the signature is defined on CT in "
                          "HU: give the CT series", path, field)
     array = sitk.GetArrayViewFromImage(image)
-    finite = np.isfinite(array)
-    n_non_finite = int(array.size - np.count_nonzero(finite))
+    # integer voxels are always finite: no mask of the whole CT is built for them
+    finite = np.isfinite(array) if np.issubdtype(array.dtype, np.inexact) else None
+    n_non_finite = 0 if finite is None else int(array.size - np.count_nonzero(finite))
     if n_non_finite == array.size:
         raise InputError("no finite voxel (every value is NaN or inf); give the CT in HU", path, field)
     values = array[finite] if n_non_finite else array

@@ -34,6 +34,8 @@ MAX_ROTATION_DEG = 10.0
 # Smoothness (in-plane, original voxels) of the random field that decides where the contour moves out or in:
 # stretches of a few voxels move together, as a redrawn contour would.
 CONTOUR_FIELD_SIGMA_VOXELS = 2.0
+# The field's Gaussian is cut at this many sigmas (scipy's default).
+FIELD_TRUNCATE = 4.0
 # Donoho's robust estimator of Gaussian noise SD from the finest diagonal Haar wavelet coefficients:
 # sigma = median(|HH|) / 0.6745 (Donoho & Johnstone, Biometrika 1994; used by Chang et al., IEEE TIP 2000).
 MAD_TO_SD = 0.6745
@@ -82,13 +84,25 @@ def randomise_contour(mask_zyx: np.ndarray, rng: np.random.Generator) -> np.ndar
     """The mask with its contour moved out by one voxel where a smooth random field is positive and in by one voxel
     where it is negative (in-plane, 4-connected; uint8). An erosion that would empty the mask is not applied."""
     mask = mask_zyx.astype(bool)
-    field = ndimage.gaussian_filter(rng.standard_normal(mask.shape),
-                                    (0.0, CONTOUR_FIELD_SIGMA_VOXELS, CONTOUR_FIELD_SIGMA_VOXELS))
+    noise = rng.standard_normal(mask.shape)
+    if not mask.any():
+        return mask.astype(np.uint8)
+    # Only the mask's box grown by one voxel in-plane can change; the field there reads the noise up to the
+    # Gaussian's radius further, so it is filtered on that larger box only (same values as on the whole array).
+    sigma = (0.0, CONTOUR_FIELD_SIGMA_VOXELS, CONTOUR_FIELD_SIGMA_VOXELS)
+    radius = int(FIELD_TRUNCATE * CONTOUR_FIELD_SIGMA_VOXELS + 0.5)
+    zs, ys, xs = [np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != axis))) for axis in range(3)]
+    box = (slice(zs[0], zs[-1] + 1), slice(max(ys[0] - 1, 0), ys[-1] + 2), slice(max(xs[0] - 1, 0), xs[-1] + 2))
+    read = (box[0],) + tuple(slice(max(b.start - radius, 0), b.stop + radius) for b in box[1:])
+    inner = (slice(None),) + tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box[1:], read[1:]))
+    field = ndimage.gaussian_filter(noise[read], sigma, truncate=FIELD_TRUNCATE)[inner]
     in_plane = np.zeros((3, 3, 3), dtype=bool)
     in_plane[1] = ndimage.generate_binary_structure(2, 1)
-    grown = ndimage.binary_dilation(mask, in_plane) & (field > 0)
-    shrunk = mask & ~(~ndimage.binary_erosion(mask, in_plane, border_value=1) & (field < 0))
-    result = shrunk | grown
+    part = mask[box]
+    grown = ndimage.binary_dilation(part, in_plane) & (field > 0)
+    shrunk = part & ~(~ndimage.binary_erosion(part, in_plane, border_value=1) & (field < 0))
+    result = np.zeros_like(mask)
+    result[box] = shrunk | grown
     return (result if result.any() else mask).astype(np.uint8)
 
 
@@ -107,7 +121,8 @@ def perturbed_vois(region: LesionRegion, lesion_id: str, signature: Signature, p
     perturbed = replace(region, image=noisy, mask=randomise_contour(region.mask, rng))
     shift = GridShift(perturbation.translation_voxels, perturbation.rotation_deg)
     pre = signature.preprocessing
-    return vois_from_region(perturbed, pre.ring_outer_mm, pre.ring_inner_mm, shift)
+    # the score reads the image only within the core and ring
+    return vois_from_region(perturbed, pre.ring_outer_mm, pre.ring_inner_mm, shift, crop_to_vois=True)
 
 
 def score_of_vois(vois: LesionVOIs, signature: Signature, location: str, kvp_kv: float) -> float:
@@ -121,7 +136,8 @@ def score_of_vois(vois: LesionVOIs, signature: Signature, location: str, kvp_kv:
         wanted = [f for f in signature.features if f.voi == voi_name]
         if not wanted:
             continue
-        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), pre.discretisation)
+        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), pre.discretisation,
+                                  [f.feature for f in wanted])
         for feature in wanted:
             value = float(values[feature.feature])
             if not math.isfinite(value):
