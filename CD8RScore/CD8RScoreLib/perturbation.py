@@ -23,7 +23,6 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy import ndimage
 
-from .features import compute_features
 from .locations import signature_category
 from .signature import Signature
 from .voi import GridShift, LesionRegion, LesionVOIs, lesion_region, vois_from_region
@@ -131,18 +130,10 @@ def score_of_vois(vois: LesionVOIs, signature: Signature, location: str, kvp_kv:
     pre = signature.preprocessing
     if vois.core_voxels < pre.min_core_voxels or vois.ring_voxels < pre.min_ring_voxels:
         return math.nan
-    normalised: dict[str, float] = {}
-    for voi_name, voi_mask in (("core", vois.core), ("ring", vois.ring)):
-        wanted = [f for f in signature.features if f.voi == voi_name]
-        if not wanted:
-            continue
-        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), pre.discretisation,
-                                  [f.feature for f in wanted])
-        for feature in wanted:
-            value = float(values[feature.feature])
-            if not math.isfinite(value):
-                return math.nan
-            normalised[feature.key] = feature.normalise(value)
+    values = signature.raw_feature_values(vois.image, {"core": vois.core, "ring": vois.ring})
+    if not all(math.isfinite(value) for value in values.values()):
+        return math.nan
+    normalised = {f.key: f.normalise(values[f.key]) for f in signature.features}
     return signature.linear_score(normalised, signature_category(location), kvp_kv)
 
 

@@ -12,7 +12,6 @@ from typing import Callable, Sequence
 
 import SimpleITK as sitk
 
-from .features import compute_features
 from .imageio import AcquisitionInfo
 from .input_checks import kvp_warnings, voi_value_problem
 from .lesion_table import lesion_columns
@@ -129,22 +128,15 @@ def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signatur
     if problem:
         return finish(problem)
 
-    discretisation = pre.discretisation
+    features = {f.key: f for f in signature.features}
     normalised: dict[str, float] = {}
-    for voi_name, voi_mask in (("core", vois.core), ("ring", vois.ring)):
-        wanted = [f for f in signature.features if f.voi == voi_name]
-        if not wanted:
-            continue
-        values = compute_features(vois.image, voi_mask, sorted({f.family for f in wanted}), discretisation,
-                                  [f.feature for f in wanted])
-        for feature in wanted:
-            value = float(values[feature.feature])
-            row[feature.key] = value
-            if not math.isfinite(value):
-                return finish(f"{feature.key} is not finite in this VOI")
-            normalised[feature.key] = row[f"{feature.key}_norm"] = feature.normalise(value)
-            if not -1e-9 <= normalised[feature.key] <= 1 + 1e-9:
-                warnings.append(f"{feature.key} outside the signature's normalisation range")
+    for key, value in signature.raw_feature_values(vois.image, {"core": vois.core, "ring": vois.ring}).items():
+        row[key] = value
+        if not math.isfinite(value):
+            return finish(f"{key} is not finite in this VOI")
+        normalised[key] = row[f"{key}_norm"] = features[key].normalise(value)
+        if not -1e-9 <= normalised[key] <= 1 + 1e-9:
+            warnings.append(f"{key} outside the signature's normalisation range")
     score = signature.linear_score(normalised, row["signature_location"], kvp.kvp)
     row.update(score=score, score_class=signature.classify(score), computable=True)
     return finish()

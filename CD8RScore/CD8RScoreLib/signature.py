@@ -13,11 +13,14 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import InputError
-from .features import FEATURES, Discretisation
+from .features import FEATURES, Discretisation, compute_features
 from .locations import SIGNATURE_CATEGORIES
+
+if TYPE_CHECKING:
+    import SimpleITK as sitk
 
 STATUSES = ("published", "demonstration", "custom")
 VOIS = ("core", "ring")
@@ -127,6 +130,19 @@ class Signature:
     def label(self) -> str:
         """How every displayed score names its signature, e.g. "cd8rscore-demonstration (demonstration)"."""
         return f"{self.name} ({self.status})"
+
+    def raw_feature_values(self, image: "sitk.Image", vois: Mapping[str, "sitk.Image"]) -> dict[str, float]:
+        """The raw value of each of the signature's features on its VOI (``vois``: "core"/"ring" masks on
+        ``image``'s grid, HU), by feature key, the core's features first, each in the signature's order."""
+        values: dict[str, float] = {}
+        for voi_name, voi_mask in vois.items():
+            wanted = [f for f in self.features if f.voi == voi_name]
+            if not wanted:
+                continue
+            computed = compute_features(image, voi_mask, sorted({f.family for f in wanted}),
+                                        self.preprocessing.discretisation, [f.feature for f in wanted])
+            values.update((f.key, float(computed[f.feature])) for f in wanted)
+        return values
 
     def linear_score(self, normalised: Mapping[str, float], category: str, kvp: float) -> float:
         """Score from normalised feature values (by feature key), the site category and kVp (kV)."""
