@@ -11,9 +11,8 @@ puts DEMONSTRATION in the report's title and in each group. Numbers are written 
 """
 from __future__ import annotations
 
+import io
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -25,6 +24,7 @@ from .dicom_codes import LESION, private_code, private_coding_scheme, site_code
 from .dicom_seg_input import RT_STRUCTURE_SET_STORAGE, SEGMENTATION_STORAGE, is_dicom_file
 from .errors import InputError
 from .features import FEATURES
+from .lesion_table import atomic_write_bytes
 from .signature import Signature
 
 FIELD = "--sr"
@@ -210,13 +210,7 @@ def write_structured_report(out: "str | Path", rows: Sequence[dict], signature: 
         evidence=[*ct, segmentation], content=report, series_instance_uid=generate_uid(), series_number=100,
         sop_instance_uid=generate_uid(), instance_number=1, manufacturer="CD8RScore",
         series_description=description[:64], coding_schemes=[private_coding_scheme()])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(handle)
-    try:
-        sr.save_as(temporary, enforce_file_format=True)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    sr.save_as(buffer, enforce_file_format=True)
+    atomic_write_bytes(out, buffer.getvalue())
     return out
