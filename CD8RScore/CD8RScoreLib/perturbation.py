@@ -83,18 +83,19 @@ def randomise_contour(mask_zyx: np.ndarray, rng: np.random.Generator) -> np.ndar
     """The mask with its contour moved out by one voxel where a smooth random field is positive and in by one voxel
     where it is negative (in-plane, 4-connected; uint8). An erosion that would empty the mask is not applied."""
     mask = mask_zyx.astype(bool)
-    noise = rng.standard_normal(mask.shape)
     if not mask.any():
         return mask.astype(np.uint8)
-    # Only the mask's box grown by one voxel in-plane can change; the field there reads the noise up to the
-    # Gaussian's radius further, so it is filtered on that larger box only (same values as on the whole array).
+    # Only the mask's box grown by one voxel in-plane can change; the field there reads white noise up to the
+    # Gaussian's radius further, so the noise is drawn, and filtered, on that larger box only.
     sigma = (0.0, CONTOUR_FIELD_SIGMA_VOXELS, CONTOUR_FIELD_SIGMA_VOXELS)
     radius = int(FIELD_TRUNCATE * CONTOUR_FIELD_SIGMA_VOXELS + 0.5)
     zs, ys, xs = [np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != axis))) for axis in range(3)]
     box = (slice(zs[0], zs[-1] + 1), slice(max(ys[0] - 1, 0), ys[-1] + 2), slice(max(xs[0] - 1, 0), xs[-1] + 2))
-    read = (box[0],) + tuple(slice(max(b.start - radius, 0), b.stop + radius) for b in box[1:])
+    read = (box[0],) + tuple(slice(max(b.start - radius, 0), min(b.stop + radius, n))
+                             for b, n in zip(box[1:], mask.shape[1:]))
     inner = (slice(None),) + tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box[1:], read[1:]))
-    field = ndimage.gaussian_filter(noise[read], sigma, truncate=FIELD_TRUNCATE)[inner]
+    noise = rng.standard_normal(tuple(r.stop - r.start for r in read))
+    field = ndimage.gaussian_filter(noise, sigma, truncate=FIELD_TRUNCATE)[inner]
     in_plane = np.zeros((3, 3, 3), dtype=bool)
     in_plane[1] = ndimage.generate_binary_structure(2, 1)
     part = mask[box]
@@ -115,13 +116,18 @@ def perturbation_region(image, mask, signature: Signature) -> LesionRegion:
 def perturbed_vois(region: LesionRegion, lesion_id: str, signature: Signature, perturbation: Perturbation,
                    noise_sd: float) -> LesionVOIs:
     """The lesion's core and ring under one perturbation (``noise_sd`` in HU); ``region`` is left unchanged."""
-    rng = np.random.default_rng([perturbation.seed, zlib.crc32(lesion_id.encode("utf-8"))])
-    noisy = region.image + rng.normal(0.0, noise_sd, region.image.shape)
-    perturbed = replace(region, image=noisy, mask=randomise_contour(region.mask, rng))
+    # the contour's and the noise's draws come from two streams of the perturbation's and the lesion's seed, so that
+    # each is drawn only where it is read: the field on the contour's neighbourhood, the noise on the original
+    # voxels that the core's and ring's samples read
+    contour_seed, noise_seed = np.random.SeedSequence([perturbation.seed,
+                                                       zlib.crc32(lesion_id.encode("utf-8"))]).spawn(2)
+    mask = randomise_contour(region.mask, np.random.default_rng(contour_seed))
+    noise_rng = np.random.default_rng(noise_seed)
     shift = GridShift(perturbation.translation_voxels, perturbation.rotation_deg)
     pre = signature.preprocessing
     # the score reads the image only within the core and ring
-    return vois_from_region(perturbed, pre.ring_outer_mm, pre.ring_inner_mm, shift, crop_to_vois=True)
+    return vois_from_region(replace(region, mask=mask), pre.ring_outer_mm, pre.ring_inner_mm, shift,
+                            crop_to_vois=True, image_noise=lambda shape: noise_rng.normal(0.0, noise_sd, shape))
 
 
 def score_of_vois(vois: LesionVOIs, signature: Signature, location: str, kvp_kv: float) -> float:
