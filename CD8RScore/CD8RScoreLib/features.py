@@ -69,8 +69,10 @@ class _AbsoluteBinning:
     def _applyBinning(self, matrix):  # noqa: N802 (pyradiomics' name)
         discretisation: Discretisation = self.settings["absoluteDiscretisation"]
         levels = np.zeros(matrix.shape, dtype=int)
-        levels[self.maskArray] = discretisation.grey_levels(matrix[self.maskArray])
-        self.coefficients["grayLevels"] = np.unique(levels[self.maskArray])
+        inside = discretisation.grey_levels(matrix[self.maskArray])
+        levels[self.maskArray] = inside
+        # the grey levels present, ascending: np.unique's result, counted instead of sorted
+        self.coefficients["grayLevels"] = np.flatnonzero(np.bincount(inside))
         self.coefficients["Ng"] = int(np.max(self.coefficients["grayLevels"]))
         return levels
 

@@ -83,7 +83,7 @@ class LesionRegion:
     (x, y, z, exclusive); ``block_start`` .. ``block_stop`` are new-grid indices of ``grid``.
     """
 
-    source: sitk.Image  # the whole CT (geometry only is read)
+    source: sitk.Image  # one voxel with the whole CT's origin, spacing and direction: its geometry, small to send
     grid: IbsiGrid
     crop_start: np.ndarray
     crop_stop: np.ndarray
@@ -143,7 +143,17 @@ def lesion_region(image: sitk.Image, mask: sitk.Image, spacing_mm: tuple[float, 
     crop_mask[dst_lo[2]:dst_hi[2], dst_lo[1]:dst_hi[1], dst_lo[0]:dst_hi[0]] = \
         mask_array[src_lo[2]:src_hi[2], src_lo[1]:src_hi[1], src_lo[0]:src_hi[0]] > 0
     touches = cut or bool((box_lo - 1 < 0).any() or (box_hi + 1 >= size).any())
-    return LesionRegion(image, grid, crop_start, crop_stop, crop_image, crop_mask, block_start, block_stop, touches)
+    return LesionRegion(geometry_of(image), grid, crop_start, crop_stop, crop_image, crop_mask, block_start,
+                        block_stop, touches)
+
+
+def geometry_of(image: sitk.Image) -> sitk.Image:
+    """A one-voxel image with ``image``'s origin, spacing and direction: the same index-to-physical mapping."""
+    geometry = sitk.Image([1] * image.GetDimension(), sitk.sitkUInt8)
+    geometry.SetOrigin(image.GetOrigin())
+    geometry.SetSpacing(image.GetSpacing())
+    geometry.SetDirection(image.GetDirection())
+    return geometry
 
 
 def _circumscribed_in_plane(lo: np.ndarray, hi: np.ndarray, spacing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
