@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from .errors import InputError
 from .lesion_table import atomic_write_text, lesion_columns, read_csv, rows_to_csv_text, write_csv
+from .worker_processes import available_cores
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -353,14 +354,6 @@ class Journal:
 
 # ---------------------------------------------------------------------------------------------- execution
 
-def default_workers() -> int:
-    """The number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 @contextmanager
 def open_client(workers: "int | None" = None, scheduler: "str | None" = None) -> Iterator["Client"]:
     """A dask Client: to ``scheduler`` if given, else to a LocalCluster of ``workers`` single-threaded processes.
@@ -379,7 +372,7 @@ def open_client(workers: "int | None" = None, scheduler: "str | None" = None) ->
         finally:
             client.close()
         return
-    n_workers = workers or default_workers()
+    n_workers = workers or available_cores()
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
                            silence_logs=logging.ERROR, preload=[__name__],  # runs dask_setup in each worker
                            env={"ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": "1"})  # one core per worker

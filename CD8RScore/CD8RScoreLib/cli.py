@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -13,6 +14,8 @@ from . import RESEARCH_USE_NOTICE, __version__
 from .errors import InputError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     import SimpleITK as sitk
 
     from .imageio import AcquisitionInfo
@@ -116,21 +119,24 @@ def load_case(image_path: "str | Path", segmentation_path: "str | Path", locatio
 
 def score_case(image_path: "str | Path", segmentation_path: "str | Path", locations_path: "str | Path | None",
                kvp_kv: "float | None", signature: "Signature", patient_id: "str | None" = None, timepoint: str = "E0",
-               progress: "Callable[[int, int, str], None] | None" = None, perturbations: Sequence = ()) -> list[dict]:
+               progress: "Callable[[int, int, str], None] | None" = None, perturbations: Sequence = (),
+               executor: "Executor | None" = None) -> list[dict]:
     """Lesion-table rows of one CT (one row per lesion, DESIGN §5): the work of ``score`` and of each batch case.
 
-    ``perturbations`` (perturbation.draw_perturbations): each scored lesion also gets the robustness columns."""
+    ``perturbations`` (perturbation.draw_perturbations): each scored lesion also gets the robustness columns, scored
+    in ``executor``'s worker processes if given (scoring.score_lesions)."""
     from .scoring import score_lesions
 
     case = load_case(image_path, segmentation_path, locations_path, kvp_kv, signature, patient_id)
     return score_lesions(case.image, case.lesions, signature, case.kvp, case.patient_id, timepoint,
-                         case.acquisition, progress, perturbations=perturbations)
+                         case.acquisition, progress, perturbations=perturbations, executor=executor)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     from .lesion_table import lesion_columns, write_csv
-    from .perturbation import draw_perturbations, unstable_lesions_note
+    from .perturbation import WORKER_MODULES, draw_perturbations, unstable_lesions_note
     from .signature import load_signature
+    from .worker_processes import worker_pool
 
     signature = load_signature(args.signature)
     if args.sr:
@@ -138,12 +144,15 @@ def cmd_score(args: argparse.Namespace) -> int:
         check_report_inputs(args.image, args.segmentation)  # before scoring: say at once why no SR can be written
     if args.perturbations < 0:
         raise InputError(f"{args.perturbations} perturbations; give 0 or more", None, "--perturbations")
-    update, bar = _progress_bar("scoring")
-    try:
-        rows = score_case(args.image, args.segmentation, args.locations, args.kvp, signature, args.patient_id,
-                          args.timepoint, update, draw_perturbations(args.perturbations, args.seed))
-    finally:
-        bar.close()
+    draws = draw_perturbations(args.perturbations, args.seed)
+    # perturbations run in one worker process per core, started before the CT is read
+    with worker_pool(WORKER_MODULES) if draws else nullcontext() as executor:
+        update, bar = _progress_bar("scoring")
+        try:
+            rows = score_case(args.image, args.segmentation, args.locations, args.kvp, signature, args.patient_id,
+                              args.timepoint, update, draws, executor)
+        finally:
+            bar.close()
     write_csv(args.out, rows, lesion_columns(signature.feature_keys))
     if args.sr:
         from .dicom_sr import write_structured_report

@@ -23,6 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy import ndimage
 
+from .features import FAMILIES
 from .locations import signature_category
 from .signature import Signature
 from .voi import GridShift, LesionRegion, LesionVOIs, lesion_region, vois_from_region
@@ -40,6 +41,8 @@ FIELD_TRUNCATE = 4.0
 MAD_TO_SD = 0.6745
 # A lesion whose perturbed scores fall in its unperturbed class less often than this is flagged as unstable.
 STABLE_CLASS_AGREEMENT = 0.9
+# What a worker process scoring perturbations imports before its first task (worker_processes.worker_pool).
+WORKER_MODULES = (__name__,) + tuple(f"radiomics.{family}" for family in FAMILIES)
 
 
 @dataclass(frozen=True)
@@ -143,19 +146,26 @@ def score_of_vois(vois: LesionVOIs, signature: Signature, location: str, kvp_kv:
     return signature.linear_score(normalised, signature_category(location), kvp_kv)
 
 
-def perturbed_scores(image, mask, lesion_id: str, location: str, kvp_kv: float, signature: Signature,
-                     perturbations: Sequence[Perturbation],
+def perturbation_work(image, mask, row: dict, signature: Signature) -> tuple:
+    """The arguments of :func:`perturbed_scores` before the perturbations, for a scored lesion-table ``row``: the
+    lesion's region (what every perturbation starts from), the image's noise SD around it (HU), the lesion's id,
+    location and kVp (kV), and the signature."""
+    region = perturbation_region(image, mask, signature)
+    return region, noise_sd_hu(region.image), str(row["lesion_id"]), row["location"], row["kvp"], signature
+
+
+def perturbed_scores(region: LesionRegion, noise_sd: float, lesion_id: str, location: str, kvp_kv: float,
+                     signature: Signature, perturbations: Sequence[Perturbation],
                      on_step: "Callable[[int], None] | None" = None) -> list[float]:
     """The lesion's score under each perturbation (NaN where not computable). ``on_step(k)`` is called before
-    perturbation k (it may raise to cancel)."""
-    region = perturbation_region(image, mask, signature)
-    sd = noise_sd_hu(region.image)
+    perturbation k (it may raise to cancel). A module-level function of picklable arguments: a worker process
+    (worker_processes.py) scores a share of a lesion's perturbations."""
     scores = []
     for perturbation in perturbations:
         if on_step is not None:
             on_step(perturbation.index)
         try:
-            vois = perturbed_vois(region, lesion_id, signature, perturbation, sd)
+            vois = perturbed_vois(region, lesion_id, signature, perturbation, noise_sd)
             scores.append(score_of_vois(vois, signature, location, kvp_kv))
         except (ValueError, RuntimeError):  # e.g. an empty VOI
             scores.append(math.nan)
@@ -188,16 +198,29 @@ def unstable_class_warning(score_class: str, agreement: float) -> "str | None":
             f"(below {STABLE_CLASS_AGREEMENT:.0%})")
 
 
-def lesion_robustness(image, mask, row: dict, signature: Signature, perturbations: Sequence[Perturbation],
-                      on_step: "Callable[[int], None] | None" = None) -> dict:
-    """The robustness columns of a scored lesion-table ``row`` (and its warnings with an unstable class)."""
-    scores = perturbed_scores(image, mask, str(row["lesion_id"]), row["location"], row["kvp"], signature,
-                              perturbations, on_step)
+def row_robustness(row: dict, scores: Sequence[float], signature: Signature) -> dict:
+    """The robustness columns of a scored lesion-table ``row`` from its perturbed ``scores`` (and its warnings with
+    an unstable class)."""
     columns = robustness_columns(row["score"], row["score_class"], scores, signature)
     warning = unstable_class_warning(row["score_class"], columns["score_class_agreement"])
     if warning:
         columns["warnings"] = "; ".join(w for w in (row.get("warnings") or "", warning) if w)
     return columns
+
+
+def lesion_robustness(image, mask, row: dict, signature: Signature, perturbations: Sequence[Perturbation],
+                      on_step: "Callable[[int], None] | None" = None) -> dict:
+    """The robustness columns of a scored lesion-table ``row``, its perturbations scored in this process."""
+    scores = perturbed_scores(*perturbation_work(image, mask, row, signature), perturbations, on_step)
+    return row_robustness(row, scores, signature)
+
+
+def shares(perturbations: Sequence[Perturbation], n: int) -> list[list[Perturbation]]:
+    """``perturbations`` in at most ``n`` consecutive shares of near-equal size (none empty), in order."""
+    n = max(1, min(n, len(perturbations)))
+    size, extra = divmod(len(perturbations), n)
+    bounds = np.cumsum([0] + [size + (1 if k < extra else 0) for k in range(n)])
+    return [list(perturbations[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def unstable_lesions_note(rows: Sequence[dict]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -16,9 +17,11 @@ from .imageio import AcquisitionInfo
 from .input_checks import kvp_warnings, voi_value_problem
 from .lesion_table import lesion_columns
 from .locations import signature_category
-from .perturbation import Perturbation, lesion_robustness
+from .perturbation import (Perturbation, lesion_robustness, perturbation_work, perturbed_scores, row_robustness,
+                           shares)
 from .signature import Signature
 from .voi import build_vois, lesion_volume_ml
+from .worker_processes import available_cores
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +29,8 @@ KVP_SOURCES = ("dicom", "user", "assumed")
 # Validated acquisition (PAPER_FACTS, melanoma study method): contrast-enhanced CT, slice thickness < 5 mm,
 # soft or standard kernel.
 MAX_VALIDATED_SLICE_THICKNESS_MM = 5.0
+# While perturbations run in worker processes, cancellation is checked this often (s).
+CANCEL_POLL_S = 0.1
 
 
 class ScoringCancelled(Exception):
@@ -146,12 +151,14 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
                   patient_id: str, timepoint: str, acquisition: "AcquisitionInfo | None" = None,
                   progress: "Callable[[int, int, str], None] | None" = None,
                   should_cancel: "Callable[[], bool] | None" = None,
-                  perturbations: "Sequence[Perturbation]" = ()) -> list[dict]:
+                  perturbations: "Sequence[Perturbation]" = (), executor: "Executor | None" = None) -> list[dict]:
     """Score every lesion; one row each in input order. A lesion that cannot be scored keeps its row and reason.
 
     ``progress(done, total, lesion_name)`` is called before each lesion (and each of its perturbations) and once at
     the end; ``should_cancel()`` returning True raises :class:`ScoringCancelled`. With ``perturbations``
-    (perturbation.draw_perturbations) every scored lesion gets the robustness columns.
+    (perturbation.draw_perturbations) every scored lesion gets the robustness columns. ``executor``
+    (worker_processes.worker_pool): each lesion's perturbations are scored there, in one share per core, while the
+    next lesions are scored here; the numbers are the same as without it.
     """
     if kvp.source not in KVP_SOURCES:
         raise ValueError(f"kVp source must be one of {KVP_SOURCES}")
@@ -159,7 +166,8 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
     if signature.grid_warning():
         scan_warnings.append(signature.grid_warning())
     columns = lesion_columns(signature.feature_keys)
-    rows = []
+    rows: list[dict] = []
+    submitted: list[tuple[int, str, dict, list[Future]]] = []  # perturbations running in the executor
     for index, lesion in enumerate(lesions):
         if should_cancel is not None and should_cancel():
             raise ScoringCancelled(f"cancelled after {index} of {len(lesions)} lesions")
@@ -176,14 +184,46 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
                    "signature_name": signature.name, "signature_status": signature.status,
                    "warnings": "; ".join(scan_warnings)}
         if perturbations and row.get("computable"):
-            def step(k: int, index: int = index, name: str = lesion.segment_name) -> None:
-                if should_cancel is not None and should_cancel():
-                    raise ScoringCancelled(f"cancelled after {index} of {len(lesions)} lesions")
-                if progress is not None:
-                    progress(index, len(lesions), f"{name}: perturbation {k + 1}/{len(perturbations)}")
-            row.update(lesion_robustness(image, lesion.mask, row, signature, perturbations, step))
+            if executor is not None:
+                work = perturbation_work(image, lesion.mask, row, signature)
+                submitted.append((index, lesion.segment_name, row, [
+                    executor.submit(perturbed_scores, *work, share)
+                    for share in shares(perturbations, available_cores())]))
+            else:
+                def step(k: int, index: int = index, name: str = lesion.segment_name) -> None:
+                    if should_cancel is not None and should_cancel():
+                        raise ScoringCancelled(f"cancelled after {index} of {len(lesions)} lesions")
+                    if progress is not None:
+                        progress(index, len(lesions), f"{name}: perturbation {k + 1}/{len(perturbations)}")
+                row.update(lesion_robustness(image, lesion.mask, row, signature, perturbations, step))
         row.update(patient_id=patient_id, timepoint=timepoint)
-        rows.append({column: row.get(column) for column in columns})
+        rows.append(row)
+    for index, name, row, futures in submitted:
+        def done(count: int, index: int = index, name: str = name) -> None:
+            if progress is not None:
+                progress(index, len(lesions), f"{name}: perturbations {count}/{len(perturbations)} done")
+        try:
+            scores = _results_in_order(futures, should_cancel, done)
+        except ScoringCancelled:
+            for _, _, _, pending in submitted:
+                for future in pending:
+                    future.cancel()
+            raise ScoringCancelled(f"cancelled after {index} of {len(lesions)} lesions") from None
+        row.update(row_robustness(row, scores, signature))
     if progress is not None:
         progress(len(lesions), len(lesions), "")
-    return rows
+    return [{column: row.get(column) for column in columns} for row in rows]
+
+
+def _results_in_order(futures: Sequence[Future], should_cancel: "Callable[[], bool] | None",
+                      done: Callable[[int], None]) -> list[float]:
+    """The perturbed scores of a lesion's shares, in perturbation order; ``done(n)`` after each share with the
+    number of perturbations scored so far. Raises ScoringCancelled when ``should_cancel()`` turns True."""
+    remaining = set(futures)
+    while remaining:
+        if should_cancel is not None and should_cancel():
+            raise ScoringCancelled("cancelled")
+        finished, remaining = wait(remaining, timeout=CANCEL_POLL_S, return_when=FIRST_COMPLETED)
+        if finished:
+            done(sum(len(future.result()) for future in futures if future.done()))
+    return [score for future in futures for score in future.result()]

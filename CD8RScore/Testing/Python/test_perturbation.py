@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import csv
+from concurrent.futures import ProcessPoolExecutor
 import json
 import math
 
@@ -15,7 +16,7 @@ from scipy import ndimage
 
 from CD8RScoreLib.cli import main
 from CD8RScoreLib.patient import candidate_agreement, patient_summary
-from CD8RScoreLib.perturbation import draw_perturbations, noise_sd_hu, randomise_contour
+from CD8RScoreLib.perturbation import draw_perturbations, noise_sd_hu, randomise_contour, shares
 from CD8RScoreLib.scoring import KvpInfo, LesionInput, ScoringCancelled, score_lesions
 from CD8RScoreLib.signature import default_signature_path, parse_signature
 from CD8RScoreLib.synthetic import make_patient
@@ -196,3 +197,37 @@ def test_scene_scoring_with_perturbations_fills_the_candidate_agreement_of_the_p
     assert float(rows[0]["candidate_agreement"]) == 1.0
     _, lesion_rows = mrml.table_node_rows(result.lesion_table)
     assert len(lesion_rows[0]["perturbed_scores"].split()) == 3 and lesion_rows[2]["perturbed_scores"] == ""
+
+
+def test_perturbations_scored_in_worker_processes_equal_those_scored_here(patient):
+    # the CLI scores each lesion's perturbations in one worker process per core; the numbers do not depend on it
+    image, labels = patient
+    signature = mean_hu_signature(cutoff=0.5)
+    draws = draw_perturbations(5, seed=9)
+    here = score_lesions(image, lesion_inputs(labels), signature, KVP, "P", "E0", perturbations=draws)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        there = score_lesions(image, lesion_inputs(labels), signature, KVP, "P", "E0", perturbations=draws,
+                              executor=pool)
+    assert [row["perturbed_scores"] for row in there] == [row["perturbed_scores"] for row in here]
+    assert there == here
+
+
+def test_scoring_with_perturbations_in_worker_processes_can_be_cancelled(patient):
+    image, labels = patient
+    names: list[str] = []
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        with pytest.raises(ScoringCancelled):
+            score_lesions(image, lesion_inputs(labels), mean_hu_signature(cutoff=0.5), KVP, "P", "E0",
+                          progress=lambda done, total, name: names.append(name),
+                          should_cancel=lambda: len(names) >= 4, perturbations=draw_perturbations(4, seed=1),
+                          executor=pool)
+    # the three lesions were scored here, then cancelled while their perturbations were gathered
+    assert names[:3] == ["lesion 1", "lesion 2", "lesion 3"] and len(names) == 4
+
+
+def test_perturbations_are_shared_out_in_order_in_near_equal_parts():
+    draws = draw_perturbations(10, seed=0)
+    parts = shares(draws, 4)
+    assert [len(part) for part in parts] == [3, 3, 2, 2]
+    assert [p for part in parts for p in part] == draws
+    assert [len(part) for part in shares(draws[:1], 4)] == [1]

@@ -235,3 +235,20 @@ def test_signature_names_its_grid_rule_and_another_rule_is_scored_with_a_warning
     document["preprocessing"]["grid"] = "crop_centre"
     with pytest.raises(InputError, match=r"field 'preprocessing\.grid'"):
         parse_signature(document, "other.json")
+
+
+@pytest.mark.parametrize("lo, hi", [((10.3, 4.2, 2.7), (17.8, 9.9, 5.1)),  # inside
+                                    ((-2.0, -1.5, -0.7), (6.5, 3.2, 2.0)),  # beyond the first voxels
+                                    ((31.0, 20.4, 6.2), (41.5, 31.0, 10.0)),  # beyond the last voxels
+                                    ((12.0, 7.0, 3.0), (12.0, 7.0, 3.0))])  # one point on a voxel centre
+def test_interpolating_from_the_block_the_points_reach_equals_interpolating_the_whole_volume(lo, hi):
+    # lesions are sampled from the few voxels their points reach: bit for bit what the whole region gives
+    from CD8RScoreLib.resampling import sample_trilinear
+    from CD8RScoreLib.voi import _sample_block
+
+    rng = np.random.default_rng(5)
+    volume = rng.normal(0.0, 300.0, (9, 30, 40)).round()  # z, y, x
+    points = tuple(rng.uniform(a, b, (3, 7, 11)) for a, b in zip(lo, hi))  # x, y, z
+    block = _sample_block(volume, points)
+    assert block.shape == (3, 7, 11)
+    np.testing.assert_array_equal(block, sample_trilinear(volume, points))

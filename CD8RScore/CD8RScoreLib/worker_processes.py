@@ -1,0 +1,54 @@
+"""Worker processes on this machine's cores: a pool for ``cd8rscore score --perturbations`` (each worker scores
+shares of the lesions' perturbations) and the size of ``cd8rscore batch``'s local cluster.
+
+On Linux the workers are forks of the scoring process, made before it reads its CT: they start at once with the
+modules loaded. The threads running at that point belong to ITK's thread pool and OpenBLAS, which stop them around
+a fork (pthread_atfork in itkThreadPool.cxx and in OpenBLAS), so a fork copies no lock held by a running thread.
+Elsewhere (macOS, whose system libraries are not fork-safe, and Windows) the workers are fresh interpreters
+("spawn") that import what they need. Workers ignore Ctrl-C (SIGINT reaches the whole terminal process group):
+the scoring process alone answers it.
+"""
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Iterator, Sequence
+
+
+def available_cores() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def worker_pool(modules: Sequence[str] = ()) -> "Iterator[Executor | None]":
+    """A pool of one worker process per available core, or None on a single core (the work then runs in this
+    process). ``modules``: what the workers' tasks import, loaded before the workers are forked. The workers start
+    at once; on leaving, tasks not started are cancelled and the workers stopped."""
+    n_workers = available_cores()
+    if n_workers < 2:
+        yield None
+        return
+    fork = sys.platform.startswith("linux")
+    if fork:
+        for module in modules:
+            importlib.import_module(module)
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_ignore_interrupts)
+    try:
+        pool.submit(os.getpid)  # starts the workers now
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
