@@ -208,7 +208,8 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
             for _, _, _, pending in submitted:
                 for future in pending:
                     future.cancel()
-            raise ScoringCancelled(f"cancelled after {index} of {len(lesions)} lesions") from None
+            raise ScoringCancelled(f"cancelled after the perturbations of {index} of {len(lesions)} "
+                                   "lesions") from None
         row.update(row_robustness(row, scores, signature))
     if progress is not None:
         progress(len(lesions), len(lesions), "")

@@ -48,7 +48,23 @@ def worker_pool(modules: Sequence[str] = ()) -> "Iterator[Executor | None]":
     context = multiprocessing.get_context("fork" if fork else "spawn")
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_ignore_interrupts)
     try:
-        pool.submit(os.getpid)  # starts the workers now
+        with _interrupts_held():
+            pool.submit(os.getpid)  # starts the workers now
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C is held back while the pool starts, and acted on after: an interrupt in the middle of its start would
+    leave the pool unable to shut down, and would reach a new worker before it ignores Ctrl-C. Workers start with
+    the signal blocked, as they inherit this thread's signal mask."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
