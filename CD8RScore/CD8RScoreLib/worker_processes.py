@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator, Sequence
@@ -58,13 +59,17 @@ def worker_pool(modules: Sequence[str] = ()) -> "Iterator[Executor | None]":
 @contextmanager
 def _interrupts_held() -> Iterator[None]:
     """Ctrl-C is held back while the pool starts, and acted on after: an interrupt in the middle of its start would
-    leave the pool unable to shut down, and would reach a new worker before it ignores Ctrl-C. Workers start with
-    the signal blocked, as they inherit this thread's signal mask."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+    leave the pool unable to shut down, or reach a new worker before it ignores Ctrl-C (a forked worker inherits
+    the holding handler). Only in the main thread, the only one where Python sets signal handlers, and when the
+    current handler is Python's."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            os.kill(os.getpid(), signal.SIGINT)  # delivered again, to whatever handled it before
