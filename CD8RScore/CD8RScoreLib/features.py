@@ -241,6 +241,8 @@ IBSI_FAMILY_PREFIX: dict[str, str] = {_STAT: "stat", _HIST: "ih", _GLCM: "cm", _
 
 FEATURES: dict[str, FeatureInfo] = {row[0]: FeatureInfo(*row) for row in _ROWS}
 BY_IBSI_COLUMN: dict[str, FeatureInfo] = {info.ibsi_column: info for info in FEATURES.values()}
+FAMILY_FEATURES: dict[str, list[FeatureInfo]] = {family: [info for info in FEATURES.values() if info.family == family]
+                                                 for family in FAMILIES}
 assert len(BY_IBSI_COLUMN) == len(FEATURES), "IBSI column names must be unique"
 
 
@@ -286,8 +288,7 @@ def compute_features(image: sitk.Image, mask: sitk.Image, families: Iterable[str
             cls = feature_classes()[family]
             extractor = cls(image, voi, binWidth=discretisation.bin_width, absoluteDiscretisation=discretisation,
                             **PYRADIOMICS_SETTINGS)
-            wanted = [info.name for key, info in FEATURES.items()
-                      if info.family == family and (keys is None or key in keys)]
+            wanted = [info.name for info in FAMILY_FEATURES[family] if keys is None or info.key in keys]
             for name in wanted:
                 extractor.enableFeatureByName(name, True)
             for name, value in extractor.execute().items():
