@@ -231,3 +231,20 @@ def test_perturbations_are_shared_out_in_order_in_near_equal_parts():
     assert [len(part) for part in parts] == [3, 3, 2, 2]
     assert [p for part in parts for p in part] == draws
     assert [len(part) for part in shares(draws[:1], 4)] == [1]
+
+
+def test_perturbations_scored_in_fresh_interpreters_equal_those_scored_here(patient, monkeypatch):
+    # macOS and Windows start the workers as fresh interpreters ("spawn"): the lesion's region travels to them whole
+    import CD8RScoreLib.worker_processes as worker_processes
+
+    monkeypatch.setattr(worker_processes.sys, "platform", "darwin")
+    monkeypatch.setattr(worker_processes, "available_cores", lambda: 2)
+    image, labels = patient
+    signature = mean_hu_signature(cutoff=0.5)
+    draws = draw_perturbations(3, seed=5)
+    here = score_lesions(image, lesion_inputs(labels)[:2], signature, KVP, "P", "E0", perturbations=draws)
+    with worker_processes.worker_pool() as pool:
+        assert pool._mp_context.get_start_method() == "spawn"
+        there = score_lesions(image, lesion_inputs(labels)[:2], signature, KVP, "P", "E0", perturbations=draws,
+                              executor=pool)
+    assert there == here
