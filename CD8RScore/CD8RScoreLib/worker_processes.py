@@ -2,8 +2,10 @@
 shares of the lesions' perturbations) and the size of ``cd8rscore batch``'s local cluster.
 
 On Linux the workers are forks of the scoring process, made before it reads its CT: they start at once with the
-modules loaded. The threads running at that point belong to ITK's thread pool and OpenBLAS, which stop them around
-a fork (pthread_atfork in itkThreadPool.cxx and in OpenBLAS), so a fork copies no lock held by a running thread.
+modules loaded. The other threads running at that point are OpenBLAS's (numpy's and scipy's); ITK's thread pool
+starts later, with the first image filter. Both libraries stop their threads around a fork (pthread_atfork in
+OpenBLAS's driver/others/memory.c and in ITK's itkThreadPool.cxx), so a fork copies no lock held by a running
+thread.
 Elsewhere (macOS, whose system libraries are not fork-safe, and Windows) the workers are fresh interpreters
 ("spawn") that import what they need. Workers ignore Ctrl-C (SIGINT reaches the whole terminal process group):
 the scoring process alone answers it.
