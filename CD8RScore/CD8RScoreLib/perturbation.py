@@ -75,7 +75,7 @@ def noise_sd_hu(image_zyx: np.ndarray) -> float:
     Written out because it is three lines of numpy; the wavelet libraries would add a dependency for one filter.
     """
     ny, nx = (image_zyx.shape[1] // 2) * 2, (image_zyx.shape[2] // 2) * 2
-    a = image_zyx[:, :ny, :nx]
+    a = np.asarray(image_zyx[:, :ny, :nx], dtype=np.float64)
     detail = (a[:, 0::2, 0::2] - a[:, 0::2, 1::2] - a[:, 1::2, 0::2] + a[:, 1::2, 1::2]) / 2.0
     if detail.size == 0:
         return 0.0
@@ -159,7 +159,7 @@ def perturbed_scores(region: LesionRegion, noise_sd: float, lesion_id: str, loca
                      on_step: "Callable[[int], None] | None" = None) -> list[float]:
     """The lesion's score under each perturbation (NaN where not computable). ``on_step(k)`` is called before
     perturbation k (it may raise to cancel). A module-level function of picklable arguments: a worker process
-    (worker_processes.py) scores a share of a lesion's perturbations."""
+    (worker_processes.py) scores one perturbation of a lesion with it."""
     scores = []
     for perturbation in perturbations:
         if on_step is not None:
@@ -206,21 +206,6 @@ def row_robustness(row: dict, scores: Sequence[float], signature: Signature) -> 
     if warning:
         columns["warnings"] = "; ".join(w for w in (row.get("warnings") or "", warning) if w)
     return columns
-
-
-def lesion_robustness(image, mask, row: dict, signature: Signature, perturbations: Sequence[Perturbation],
-                      on_step: "Callable[[int], None] | None" = None) -> dict:
-    """The robustness columns of a scored lesion-table ``row``, its perturbations scored in this process."""
-    scores = perturbed_scores(*perturbation_work(image, mask, row, signature), perturbations, on_step)
-    return row_robustness(row, scores, signature)
-
-
-def shares(perturbations: Sequence[Perturbation], n: int) -> list[list[Perturbation]]:
-    """``perturbations`` in at most ``n`` consecutive shares of near-equal size (none empty), in order."""
-    n = max(1, min(n, len(perturbations)))
-    size, extra = divmod(len(perturbations), n)
-    bounds = np.cumsum([0] + [size + (1 if k < extra else 0) for k in range(n)])
-    return [list(perturbations[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def unstable_lesions_note(rows: Sequence[dict]) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -17,11 +17,9 @@ from .imageio import AcquisitionInfo
 from .input_checks import kvp_warnings, voi_value_problem
 from .lesion_table import lesion_columns
 from .locations import signature_category
-from .perturbation import (Perturbation, lesion_robustness, perturbation_work, perturbed_scores, row_robustness,
-                           shares)
+from .perturbation import Perturbation, perturbation_work, perturbed_scores, row_robustness
 from .signature import Signature
 from .voi import build_vois, lesion_volume_ml
-from .worker_processes import available_cores
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +29,7 @@ KVP_SOURCES = ("dicom", "user", "assumed")
 MAX_VALIDATED_SLICE_THICKNESS_MM = 5.0
 # While perturbations run in worker processes, cancellation is checked this often (s).
 CANCEL_POLL_S = 0.1
+WORKER_DIED = "a worker process ended unexpectedly (out of memory?)"
 
 
 class ScoringCancelled(Exception):
@@ -155,10 +154,11 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
     """Score every lesion; one row each in input order. A lesion that cannot be scored keeps its row and reason.
 
     ``progress(done, total, lesion_name)`` is called before each lesion (and each of its perturbations) and once at
-    the end; ``should_cancel()`` returning True raises :class:`ScoringCancelled`. With ``perturbations``
-    (perturbation.draw_perturbations) every scored lesion gets the robustness columns. ``executor``
-    (worker_processes.worker_pool): each lesion's perturbations are scored there, in one share per core, while the
-    next lesions are scored here; the numbers are the same as without it.
+    the end, ``done`` counting the lesions finished; ``should_cancel()`` returning True raises
+    :class:`ScoringCancelled`. With ``perturbations`` (perturbation.draw_perturbations) every scored lesion gets the
+    robustness columns. ``executor`` (worker_processes.worker_pool): the perturbations are scored there, one task
+    each, while the next lesions are scored here; the numbers are the same as without it, and if a worker process
+    dies (e.g. out of memory) the perturbations not yet scored are scored here.
     """
     if kvp.source not in KVP_SOURCES:
         raise ValueError(f"kVp source must be one of {KVP_SOURCES}")
@@ -167,12 +167,22 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
         scan_warnings.append(signature.grid_warning())
     columns = lesion_columns(signature.feature_keys)
     rows: list[dict] = []
-    submitted: list[tuple[int, str, dict, list[Future]]] = []  # perturbations running in the executor
+    submitted: list[tuple[int, str, dict, tuple, list[Future]]] = []  # perturbations running in the executor
+
+    def step_of(index: int, name: str) -> Callable[[int], None]:
+        """The callback before perturbation k of lesion ``index``: cancellation, then progress."""
+        def step(k: int) -> None:
+            if should_cancel is not None and should_cancel():
+                raise ScoringCancelled(f"cancelled during the perturbations of lesion {index + 1} of {len(lesions)}")
+            if progress is not None:
+                progress(index, len(lesions), f"{name}: perturbation {k + 1}/{len(perturbations)}")
+        return step
+
     for index, lesion in enumerate(lesions):
         if should_cancel is not None and should_cancel():
             raise ScoringCancelled(f"cancelled after {index} of {len(lesions)} lesions")
-        if progress is not None:
-            progress(index, len(lesions), lesion.segment_name)
+        if progress is not None:  # with an executor no lesion is finished before its perturbations are gathered
+            progress(index if executor is None else 0, len(lesions), lesion.segment_name)
         try:
             row = score_one_lesion(image, lesion, signature, kvp, scan_warnings)
         except (ValueError, RuntimeError) as exc:  # keep the lesion, with the reason
@@ -184,47 +194,49 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
                    "signature_name": signature.name, "signature_status": signature.status,
                    "warnings": "; ".join(scan_warnings)}
         if perturbations and row.get("computable"):
-            if executor is not None:
-                work = perturbation_work(image, lesion.mask, row, signature)
-                submitted.append((index, lesion.segment_name, row, [
-                    executor.submit(perturbed_scores, *work, share)
-                    for share in shares(perturbations, available_cores())]))
+            work = perturbation_work(image, lesion.mask, row, signature)
+            futures = _submitted(executor, work, perturbations) if executor is not None else None
+            if futures is None:
+                scores = perturbed_scores(*work, perturbations, step_of(index, lesion.segment_name))
+                row.update(row_robustness(row, scores, signature))
             else:
-                def step(k: int, index: int = index, name: str = lesion.segment_name) -> None:
-                    if should_cancel is not None and should_cancel():
-                        raise ScoringCancelled(f"cancelled after {index} of {len(lesions)} lesions")
-                    if progress is not None:
-                        progress(index, len(lesions), f"{name}: perturbation {k + 1}/{len(perturbations)}")
-                row.update(lesion_robustness(image, lesion.mask, row, signature, perturbations, step))
+                submitted.append((index, lesion.segment_name, row, work, futures))
         row.update(patient_id=patient_id, timepoint=timepoint)
         rows.append(row)
-    for index, name, row, futures in submitted:
-        def done(count: int, index: int = index, name: str = name) -> None:
-            if progress is not None:
-                progress(index, len(lesions), f"{name}: perturbations {count}/{len(perturbations)} done")
+    for index, name, row, work, futures in submitted:
         try:
-            scores = _results_in_order(futures, should_cancel, done)
+            scores = _results_in_order(futures, step_of(index, name), should_cancel)
         except ScoringCancelled:
-            for _, _, _, pending in submitted:
+            for _, _, _, _, pending in submitted:
                 for future in pending:
                     future.cancel()
-            raise ScoringCancelled(f"cancelled after the perturbations of {index} of {len(lesions)} "
-                                   "lesions") from None
+            raise
+        except BrokenExecutor:  # a worker process died: the same perturbations, scored here
+            logger.warning("%s; the perturbations of %s are scored in this process", WORKER_DIED, name)
+            scores = perturbed_scores(*work, perturbations, step_of(index, name))
         row.update(row_robustness(row, scores, signature))
     if progress is not None:
         progress(len(lesions), len(lesions), "")
     return [{column: row.get(column) for column in columns} for row in rows]
 
 
-def _results_in_order(futures: Sequence[Future], should_cancel: "Callable[[], bool] | None",
-                      done: Callable[[int], None]) -> list[float]:
-    """The perturbed scores of a lesion's shares, in perturbation order; ``done(n)`` after each share with the
-    number of perturbations scored so far. Raises ScoringCancelled when ``should_cancel()`` turns True."""
-    remaining = set(futures)
-    while remaining:
-        if should_cancel is not None and should_cancel():
-            raise ScoringCancelled("cancelled")
-        finished, remaining = wait(remaining, timeout=CANCEL_POLL_S, return_when=FIRST_COMPLETED)
-        if finished:
-            done(sum(len(future.result()) for future in futures if future.done()))
+def _submitted(executor: Executor, work: tuple, perturbations: "Sequence[Perturbation]") -> "list[Future] | None":
+    """One task per perturbation (``work``: perturbation.perturbation_work) in ``executor``; None when its worker
+    processes have died, and the perturbations are to be scored in this process."""
+    try:
+        return [executor.submit(perturbed_scores, *work, [perturbation]) for perturbation in perturbations]
+    except BrokenExecutor:
+        logger.warning("%s; the perturbations of lesion %s are scored in this process", WORKER_DIED, work[2])
+        return None
+
+
+def _results_in_order(futures: Sequence[Future], step: Callable[[int], None],
+                      should_cancel: "Callable[[], bool] | None") -> list[float]:
+    """The scores of a lesion's perturbations (one future each), in perturbation order; ``step(k)`` (cancellation,
+    progress) before waiting for perturbation k, and cancellation checked every CANCEL_POLL_S while waiting."""
+    for k, future in enumerate(futures):
+        step(k)
+        while not wait([future], timeout=CANCEL_POLL_S).done:
+            if should_cancel is not None and should_cancel():
+                raise ScoringCancelled(f"cancelled during perturbation {k + 1} of {len(futures)}")
     return [score for future in futures for score in future.result()]

@@ -79,7 +79,7 @@ def _ball(sampling: "tuple[float, ...]", radius_mm: float) -> np.ndarray:
 class LesionRegion:
     """The original-resolution neighbourhood of one lesion and the block of the whole image's IBSI grid it fills.
 
-    ``image`` (HU) and ``mask`` (0/1) are z, y, x arrays of the original voxels ``crop_start`` .. ``crop_stop``
+    ``image`` (HU, the CT's own type) and ``mask`` (0/1) are z, y, x arrays of the original voxels ``crop_start`` .. ``crop_stop``
     (x, y, z, exclusive); ``block_start`` .. ``block_stop`` are new-grid indices of ``grid``.
     """
 
@@ -130,8 +130,8 @@ def lesion_region(image: sitk.Image, mask: sitk.Image, spacing_mm: tuple[float, 
     crop_start = np.maximum(np.floor(read_lo).astype(int) - CONTEXT_VOXELS, 0)
     crop_stop = np.minimum(np.ceil(read_hi).astype(int) + 1 + CONTEXT_VOXELS, size)
     array = sitk.GetArrayViewFromImage(image)
-    crop_image = np.array(array[crop_start[2]:crop_stop[2], crop_start[1]:crop_stop[1], crop_start[0]:crop_stop[0]],
-                          dtype=np.float64)
+    # kept in the CT's own type (HU): exact, and small to send to a worker process; interpolation reads it as float64
+    crop_image = np.array(array[crop_start[2]:crop_stop[2], crop_start[1]:crop_stop[1], crop_start[0]:crop_stop[0]])
     # the mask (on the CT grid or a sub-grid of it) pasted onto the crop
     crop_mask = np.zeros(crop_image.shape, dtype=np.uint8)
     offset = np.round(image.TransformPhysicalPointToContinuousIndex(mask.GetOrigin())).astype(int)
@@ -235,7 +235,7 @@ def _sample_block(volume_zyx: np.ndarray, points: "tuple[np.ndarray, np.ndarray,
     for coordinate, size in zip((z, y, x), volume_zyx.shape):
         # a point reads floor(c) and floor(c) + 1; beyond the edge the padding repeats the edge voxel
         lo = min(max(int(np.floor(coordinate.min())), 0), size - 1)
-        block.append(slice(lo, min(int(np.floor(coordinate.max())) + 2, size)))
+        block.append(slice(lo, min(max(int(np.floor(coordinate.max())) + 2, lo + 1), size)))  # never empty
     part = np.asarray(volume_zyx[tuple(block)], dtype=np.float64)
     if noise is not None:
         part = part + noise(part.shape)

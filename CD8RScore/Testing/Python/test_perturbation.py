@@ -16,7 +16,8 @@ from scipy import ndimage
 
 from CD8RScoreLib.cli import main
 from CD8RScoreLib.patient import candidate_agreement, patient_summary
-from CD8RScoreLib.perturbation import draw_perturbations, noise_sd_hu, randomise_contour, shares
+from CD8RScoreLib.perturbation import (draw_perturbations, noise_sd_hu, perturbation_region, perturbed_vois,
+                                       randomise_contour)
 from CD8RScoreLib.scoring import KvpInfo, LesionInput, ScoringCancelled, score_lesions
 from CD8RScoreLib.signature import default_signature_path, parse_signature
 from CD8RScoreLib.synthetic import make_patient
@@ -225,26 +226,57 @@ def test_scoring_with_perturbations_in_worker_processes_can_be_cancelled(patient
     assert names[:3] == ["lesion 1", "lesion 2", "lesion 3"] and len(names) == 4
 
 
-def test_perturbations_are_shared_out_in_order_in_near_equal_parts():
-    draws = draw_perturbations(10, seed=0)
-    parts = shares(draws, 4)
-    assert [len(part) for part in parts] == [3, 3, 2, 2]
-    assert [p for part in parts for p in part] == draws
-    assert [len(part) for part in shares(draws[:1], 4)] == [1]
-
-
 def test_perturbations_scored_in_fresh_interpreters_equal_those_scored_here(patient, monkeypatch):
     # macOS and Windows start the workers as fresh interpreters ("spawn"): the lesion's region travels to them whole
+    import multiprocessing
+
     import CD8RScoreLib.worker_processes as worker_processes
 
-    monkeypatch.setattr(worker_processes.sys, "platform", "darwin")
+    monkeypatch.setattr(worker_processes, "start_method", lambda: "spawn")
     monkeypatch.setattr(worker_processes, "available_cores", lambda: 2)
     image, labels = patient
     signature = mean_hu_signature(cutoff=0.5)
     draws = draw_perturbations(3, seed=5)
     here = score_lesions(image, lesion_inputs(labels)[:2], signature, KVP, "P", "E0", perturbations=draws)
     with worker_processes.worker_pool() as pool:
-        assert pool._mp_context.get_start_method() == "spawn"
+        assert pool.submit(math.sqrt, 4.0).result() == 2.0
+        assert {worker.name.split("-")[0] for worker in multiprocessing.active_children()} == {"SpawnProcess"}
         there = score_lesions(image, lesion_inputs(labels)[:2], signature, KVP, "P", "E0", perturbations=draws,
                               executor=pool)
     assert there == here
+
+
+def test_a_worker_that_dies_loses_nothing_its_perturbations_are_scored_here(patient):
+    # a worker killed (e.g. for lack of memory) while lesion 2 is scored: every row is there, with the same numbers
+    import multiprocessing
+    import os
+    import signal
+
+    image, labels = patient
+    signature = mean_hu_signature(cutoff=0.5)
+    draws = draw_perturbations(4, seed=6)
+    here = score_lesions(image, lesion_inputs(labels), signature, KVP, "P", "E0", perturbations=draws)
+
+    def kill_workers(done: int, total: int, name: str) -> None:
+        if name == "lesion 2":
+            for worker in multiprocessing.active_children():
+                os.kill(worker.pid, signal.SIGKILL)
+
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        there = score_lesions(image, lesion_inputs(labels), signature, KVP, "P", "E0", perturbations=draws,
+                              executor=pool, progress=kill_workers)
+    assert there == here
+
+
+def test_noise_reaches_the_sampled_voxels_at_about_the_level_asked(patient):
+    # the same perturbation with 0 and 40 HU of noise: the same core, HU differing by the interpolated noise
+    image, labels = patient
+    signature = mean_hu_signature(cutoff=0.5)
+    region = perturbation_region(image, lesion_inputs(labels)[1].mask, signature)
+    draw = draw_perturbations(1, seed=2)[0]
+    quiet, noisy = (perturbed_vois(region, "2", signature, draw, sd) for sd in (0.0, 40.0))
+    core = sitk.GetArrayFromImage(quiet.core).astype(bool)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(noisy.core).astype(bool), core)
+    difference = sitk.GetArrayFromImage(noisy.image) - sitk.GetArrayFromImage(quiet.image)
+    # trilinear interpolation averages up to 8 voxels' independent noise: its SD lies between 40 / sqrt(8) and 40
+    assert 40.0 / math.sqrt(8.0) < difference[core].std() < 40.0

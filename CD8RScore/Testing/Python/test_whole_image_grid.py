@@ -240,6 +240,8 @@ def test_signature_names_its_grid_rule_and_another_rule_is_scored_with_a_warning
 @pytest.mark.parametrize("lo, hi", [((10.3, 4.2, 2.7), (17.8, 9.9, 5.1)),  # inside
                                     ((-2.0, -1.5, -0.7), (6.5, 3.2, 2.0)),  # beyond the first voxels
                                     ((31.0, 20.4, 6.2), (41.5, 31.0, 10.0)),  # beyond the last voxels
+                                    ((3.2, 5.0, -1.9), (8.7, 9.1, -1.1)),  # every z beyond the first slice
+                                    ((-60.0, 2.0, 1.0), (-45.0, 6.0, 4.0)),  # every x far beyond the first column
                                     ((12.0, 7.0, 3.0), (12.0, 7.0, 3.0))])  # one point on a voxel centre
 def test_interpolating_from_the_block_the_points_reach_equals_interpolating_the_whole_volume(lo, hi):
     # lesions are sampled from the few voxels their points reach: bit for bit what the whole region gives
