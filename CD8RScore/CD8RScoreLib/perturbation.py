@@ -120,8 +120,8 @@ def perturbed_vois(region: LesionRegion, lesion_id: str, signature: Signature, p
                    noise_sd: float) -> LesionVOIs:
     """The lesion's core and ring under one perturbation (``noise_sd`` in HU); ``region`` is left unchanged."""
     # the contour's and the noise's draws come from two streams of the perturbation's and the lesion's seed, so that
-    # each is drawn only where it is read: the field on the contour's neighbourhood, the noise on the original
-    # voxels that the core's and ring's samples read
+    # each is drawn only where it is read: the field on the contour's neighbourhood, the noise on the block of
+    # original voxels that the samples around the core and ring read
     contour_seed, noise_seed = np.random.SeedSequence([perturbation.seed,
                                                        zlib.crc32(lesion_id.encode("utf-8"))]).spawn(2)
     mask = randomise_contour(region.mask, np.random.default_rng(contour_seed))
