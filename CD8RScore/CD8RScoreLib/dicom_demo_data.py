@@ -36,18 +36,20 @@ class DemoLesion:
     site: str
 
 
-def _file_meta(sop_class_uid: str, sop_instance_uid: str) -> FileMetaDataset:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class_uid
-    meta.MediaStorageSOPInstanceUID = sop_instance_uid
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    return meta
-
-
-def _patient_and_study(ds: Dataset, source: Dataset) -> None:
+def _new_instance(sop_class_uid: str, source: Dataset) -> Dataset:
+    """A new instance of ``sop_class_uid`` (a new SOP instance UID, explicit little endian) with the patient,
+    study and frame of reference of ``source``."""
+    uid = generate_uid()
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class_uid
+    ds.file_meta.MediaStorageSOPInstanceUID = uid
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class_uid, uid
     for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
                     "StudyTime", "StudyID", "AccessionNumber", "ReferringPhysicianName", "FrameOfReferenceUID"):
         setattr(ds, keyword, getattr(source, keyword))
+    return ds
 
 
 def write_ct_series(image: sitk.Image, folder: Path, patient_id: str, kvp_kv: float = 120.0) -> list[Dataset]:
@@ -74,11 +76,7 @@ def write_ct_series(image: sitk.Image, folder: Path, patient_id: str, kvp_kv: fl
     series_uid = generate_uid()
     slices = []
     for z in range(array.shape[0]):
-        uid = generate_uid()
-        ds = Dataset()
-        ds.file_meta = _file_meta(CT_IMAGE_STORAGE, uid)
-        ds.SOPClassUID, ds.SOPInstanceUID = CT_IMAGE_STORAGE, uid
-        _patient_and_study(ds, study)
+        ds = _new_instance(CT_IMAGE_STORAGE, study)
         ds.Modality = "CT"
         ds.SeriesInstanceUID = series_uid
         ds.SeriesNumber = 1
@@ -160,11 +158,7 @@ def slice_contours(mask2d: np.ndarray) -> list[np.ndarray]:
 def write_rtstruct(ct: Sequence[Dataset], labels: sitk.Image, lesions: Sequence[DemoLesion], path: Path) -> Dataset:
     """Write the lesions of ``labels`` (on the CT's grid) as an RTSTRUCT, one ROI per lesion numbered by label."""
     first = ct[0]
-    uid = generate_uid()
-    ds = Dataset()
-    ds.file_meta = _file_meta(RT_STRUCTURE_SET_STORAGE, uid)
-    ds.SOPClassUID, ds.SOPInstanceUID = RT_STRUCTURE_SET_STORAGE, uid
-    _patient_and_study(ds, first)
+    ds = _new_instance(RT_STRUCTURE_SET_STORAGE, first)
     ds.PositionReferenceIndicator = ""
     now = datetime.datetime.now()
     ds.Modality = "RTSTRUCT"
