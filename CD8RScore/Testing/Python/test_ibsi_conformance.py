@@ -15,7 +15,7 @@ import pytest
 import SimpleITK as sitk
 
 from CD8RScoreLib.features import FAMILIES, FEATURES, Discretisation, compute_features
-from CD8RScoreLib.resampling import resample_image, resample_mask
+from CD8RScoreLib.voi import lesion_region, sample_region
 
 IBSI_DIR = Path(__file__).resolve().parent / "data" / "ibsi"  # source and licences: README.md there
 REFERENCE_CSV = IBSI_DIR / "ibsi_reference_values.csv"
@@ -75,8 +75,12 @@ def ct_phantom_config_c():
     intensities rounded, mask trilinear >= 0.5, re-segmentation [-1000, 400] HU, fixed bins of 25 HU from -1000."""
     image = sitk.Cast(sitk.ReadImage(str(IBSI_DIR / "ct_phantom" / "image.nii.gz")), sitk.sitkFloat32)
     mask = sitk.ReadImage(str(IBSI_DIR / "ct_phantom" / "mask.nii.gz"))
-    resampled = resample_image(image, (2.0, 2.0, 2.0), round_intensities=True)
-    roi = resample_mask(mask, resampled, threshold=0.5)
+    region = lesion_region(image, mask, (2.0, 2.0, 2.0), 0.0)  # the whole image's grid, near the ROI
+    values, core = sample_region(region)
+    resampled = sitk.GetImageFromArray(values.astype(np.float32))
+    roi = sitk.GetImageFromArray(core.astype(np.uint8))
+    for part in (resampled, roi):
+        part.SetSpacing((2.0, 2.0, 2.0))
     discretisation = Discretisation(lower_bound=-1000.0, bin_width=25.0, n_bins=56, out_of_range="exclude")
     return compute_features(resampled, roi, FAMILIES, discretisation)
 
