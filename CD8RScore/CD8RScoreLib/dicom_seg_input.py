@@ -26,6 +26,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from .errors import InputError
+from .mask_box import grown_box
 from .segment_mask import SegmentMask
 
 SEGMENTATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
@@ -71,7 +72,7 @@ def read_dicom_segmentation(path: "str | Path", image: sitk.Image) -> list[Segme
     else:
         _check_reference(path, series_uid, frame_uid, _rtstruct_referenced_series(header),
                          _rtstruct_frame_of_reference(header))
-        masks = _rtstruct_masks(pydicom.dcmread(path), image, path)
+        masks = _rtstruct_masks(header, image, path)  # an RTSTRUCT has no pixel data: the header is all of it
     names = [m.segment_name for m in masks]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
@@ -137,11 +138,9 @@ def _mask_crop(image: sitk.Image, array_zyx: np.ndarray, start_xyz: np.ndarray) 
     """A binary array placed at CT index ``start_xyz``, cropped to its bounding box; None if empty."""
     if not array_zyx.any():
         return None
-    nonzero = [np.flatnonzero(array_zyx.any(axis=axes)) for axes in ((1, 2), (0, 2), (0, 1))]  # z, y, x
-    lo = [int(n[0]) for n in nonzero]
-    hi = [int(n[-1]) + 1 for n in nonzero]
-    crop = sitk.GetImageFromArray(array_zyx[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]].astype(np.uint8))
-    corner = [int(start_xyz[0]) + lo[2], int(start_xyz[1]) + lo[1], int(start_xyz[2]) + lo[0]]
+    box = grown_box(array_zyx)  # z, y, x
+    crop = sitk.GetImageFromArray(array_zyx[box].astype(np.uint8))
+    corner = [int(start_xyz[0]) + box[2].start, int(start_xyz[1]) + box[1].start, int(start_xyz[2]) + box[0].start]
     crop.SetOrigin(image.TransformIndexToPhysicalPoint(corner))
     crop.SetSpacing(image.GetSpacing())
     crop.SetDirection(image.GetDirection())
@@ -151,6 +150,8 @@ def _mask_crop(image: sitk.Image, array_zyx: np.ndarray, start_xyz: np.ndarray) 
 def _seg_masks(path: Path, image: sitk.Image) -> list[SegmentMask]:
     """Segments of a DICOM SEG on the CT grid (refused, with the reason, when its frames are not on it)."""
     import highdicom as hd
+
+    from .dicom_codes import site_from_code  # pydicom, as highdicom: loaded only for a DICOM SEG
 
     try:
         seg = hd.seg.segread(path)
@@ -193,8 +194,6 @@ def _seg_masks(path: Path, image: sitk.Image) -> list[SegmentMask]:
         binary = array[..., channel] >= SEG_FRACTION_THRESHOLD if array.dtype.kind == "f" else array[..., channel] > 0
         tags = {}
         for region in getattr(description, "anatomic_regions", None) or []:
-            from .dicom_codes import site_from_code  # pydicom: loaded only for a DICOM SEG
-
             site = site_from_code(region.scheme_designator, region.value)
             if site:
                 tags["CD8RScore.location"] = site

@@ -16,6 +16,8 @@ from typing import Iterable
 import numpy as np
 import SimpleITK as sitk
 
+from .mask_box import grown_box
+
 
 
 @contextmanager
@@ -272,8 +274,7 @@ def compute_features(image: sitk.Image, mask: sitk.Image, families: Iterable[str
         raise ValueError("the VOI is empty")
     # pyradiomics' classes work on the whole array they are given; on the VOI's bounding box the same voxels and
     # neighbours enter every matrix (voxels outside the VOI never do), in less time.
-    extent = [np.flatnonzero(mask_array.any(axis=other)) for other in ((1, 2), (0, 2), (0, 1))]  # z, y, x
-    box = tuple(slice(int(e[0]), int(e[-1]) + 1) for e in extent)
+    box = grown_box(mask_array)
     voi = sitk.GetImageFromArray(mask_array[box].astype(np.uint8))
     cropped = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(image)[box])
     for part in (voi, cropped):

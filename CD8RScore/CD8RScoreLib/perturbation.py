@@ -25,6 +25,7 @@ from scipy import ndimage
 
 from .features import FAMILIES
 from .locations import signature_category
+from .mask_box import grown_box
 from .signature import Signature
 from .voi import GridShift, LesionRegion, LesionVOIs, lesion_region, vois_from_region
 
@@ -92,8 +93,7 @@ def randomise_contour(mask_zyx: np.ndarray, rng: np.random.Generator) -> np.ndar
     # Gaussian's radius further, so the noise is drawn, and filtered, on that larger box only.
     sigma = (0.0, CONTOUR_FIELD_SIGMA_VOXELS, CONTOUR_FIELD_SIGMA_VOXELS)
     radius = int(FIELD_TRUNCATE * CONTOUR_FIELD_SIGMA_VOXELS + 0.5)
-    zs, ys, xs = [np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != axis))) for axis in range(3)]
-    box = (slice(zs[0], zs[-1] + 1), slice(max(ys[0] - 1, 0), ys[-1] + 2), slice(max(xs[0] - 1, 0), xs[-1] + 2))
+    box = grown_box(mask, [0, 1, 1])
     read = (box[0],) + tuple(slice(max(b.start - radius, 0), min(b.stop + radius, n))
                              for b, n in zip(box[1:], mask.shape[1:]))
     inner = (slice(None),) + tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box[1:], read[1:]))

@@ -14,6 +14,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
+from .mask_box import grown_box
 from .resampling import IbsiGrid, mask_from_fraction, round_intensities, sample_trilinear, whole_image_grid
 
 # Extra crop margin beyond the ring, in voxels of the original grid: the linear interpolation of image and
@@ -60,8 +61,8 @@ def ring_from_core(core: np.ndarray, spacing_mm: tuple[float, float, float], out
         # "Within r mm of a core voxel" is a dilation by the ball of offsets within r mm, and "within r mm of a
         # non-core voxel" the complement of an erosion by it (voxels beyond the box count as core, as the
         # distance map never sees them): the voxels a Euclidean distance map <= r gives, in half its time.
-        outer_box = _grown_box(core, [int(np.ceil((outer_mm + DISTANCE_EPSILON_MM) / s)) for s in sampling])
-        inner_box = _grown_box(core, [1, 1, 1])
+        outer_box = grown_box(core, [int(np.ceil((outer_mm + DISTANCE_EPSILON_MM) / s)) for s in sampling])
+        inner_box = grown_box(core, [1, 1, 1])
         ring[outer_box] |= outside[outer_box] & ndimage.binary_dilation(core[outer_box], _ball(sampling, outer_mm))
         ring[inner_box] |= core[inner_box] & ~ndimage.binary_erosion(core[inner_box], _ball(sampling, inner_mm),
                                                                       border_value=1)
@@ -207,7 +208,7 @@ def sample_region(region: LesionRegion, shift: "GridShift | None" = None,
     core = mask_from_fraction(_mask_fraction(region.mask, x, y, z))
     box = (slice(None),) * 3
     if image_reach_voxels is not None and core.any():
-        box = _grown_box(core, list(image_reach_voxels))
+        box = grown_box(core, list(image_reach_voxels))
     values = np.zeros(shape, dtype=np.float64)
     points = _box_points(x, y, z, box)
     values[box] = round_intensities(_sample_block(region.image, points, image_noise))
@@ -282,7 +283,7 @@ def vois_from_region(region: LesionRegion, ring_outer_mm: float, ring_inner_mm: 
     ring_array = ring_from_core(core_array, spacing_mm, ring_outer_mm, ring_inner_mm)
     start = np.array(region.block_start)
     if crop_to_vois:
-        box = _grown_box(core_array, list(reach))  # holds the ring
+        box = grown_box(core_array, list(reach))  # holds the ring
         values, core_array, ring_array = values[box], core_array[box], ring_array[box]
         start = start + np.array([b.start or 0 for b in reversed(box)])
     first, step = np.array(region.grid.first_index), np.array(region.grid.step)
@@ -299,15 +300,6 @@ def vois_from_region(region: LesionRegion, ring_outer_mm: float, ring_inner_mm: 
                       core=as_image(core_array.astype(np.uint8)),
                       ring=as_image(ring_array.astype(np.uint8)),
                       touches_image_edge=region.touches_image_edge)
-
-
-def _grown_box(mask: np.ndarray, grow: "list[int]") -> tuple[slice, ...]:
-    """Slices of ``mask``'s bounding box grown by ``grow`` voxels per axis, within the array (all of it if empty)."""
-    if not mask.any():
-        return (slice(None),) * mask.ndim
-    extent = [np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
-              for axis in range(mask.ndim)]
-    return tuple(slice(max(0, int(e[0]) - g), int(e[-1]) + 1 + g) for e, g in zip(extent, grow))
 
 
 def build_vois(image: sitk.Image, mask: sitk.Image, spacing_mm: tuple[float, float, float],
