@@ -24,6 +24,8 @@ TAIL_COLUMNS: tuple[str, ...] = (
 )
 # Robustness of the score by image perturbation (perturbation.py); empty unless scored with perturbations.
 ROBUSTNESS_COLUMNS: tuple[str, ...] = ("score_perturbation_sd", "score_class_agreement", "perturbed_scores")
+# How ``warnings`` names a lesion whose class changes under perturbation too often (the cohort report counts them).
+UNSTABLE_CLASS_WARNING = "class unstable"
 
 # (unit, description) per fixed column: set on the Slicer table node, documented in the README.
 COLUMN_INFO: dict[str, tuple[str, str]] = {

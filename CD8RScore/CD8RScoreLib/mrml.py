@@ -248,7 +248,7 @@ def lesion_inputs(segmentation_node, volume_node, should_cancel=None) -> list[Le
     """One LesionInput per segment (lesion_id = segment name), masks on the CT grid, location from
     :func:`segment_location` ("other" when unknown, flagged as not given). ``should_cancel()`` returning True
     raises scoring.ScoringCancelled between segments."""
-    from .scoring import LesionInput, ScoringCancelled
+    from .scoring import LesionInput, check_cancel
 
     if segmentation_node is None or segmentation_node.GetSegmentation().GetNumberOfSegments() == 0:
         raise InputError("no lesion segments; segment the lesions (one segment per lesion) and select the "
@@ -266,8 +266,7 @@ def lesion_inputs(segmentation_node, volume_node, should_cancel=None) -> list[Le
     dims = volume_node.GetImageData().GetDimensions()
     lesions = []
     for segment_id in segment_ids(segmentation_node):
-        if should_cancel is not None and should_cancel():
-            raise ScoringCancelled(f"cancelled while reading the masks of {segmentation_node.GetName()}")
+        check_cancel(should_cancel, f"cancelled while reading the masks of {segmentation_node.GetName()}")
         name = segmentation.GetSegment(segment_id).GetName()
         site, _source = segment_location(segmentation_node, segment_id)
         lesions.append(LesionInput(lesion_id=name, segment_name=name,

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import ndimage
 
 from .features import FAMILIES
+from .lesion_table import UNSTABLE_CLASS_WARNING
 from .locations import signature_category
 from .mask_box import grown_box
 from .signature import Signature
@@ -177,7 +178,7 @@ def format_scores(scores: Sequence[float]) -> str:
     return " ".join("nan" if not math.isfinite(s) else f"{s:.10g}" for s in scores)
 
 
-def robustness_columns(score: float, score_class: str, scores: Sequence[float], signature: Signature) -> dict:
+def robustness_columns(score_class: str, scores: Sequence[float], signature: Signature) -> dict:
     """``score_perturbation_sd`` (Bessel, over computable perturbed scores), ``score_class_agreement`` (share of all
     perturbations whose class equals the unperturbed one; a perturbation that cannot be scored disagrees) and
     ``perturbed_scores``."""
@@ -194,14 +195,14 @@ def unstable_class_warning(score_class: str, agreement: float) -> "str | None":
     """The lesion-table warning of a lesion whose class changes under perturbation too often."""
     if not math.isfinite(agreement) or agreement >= STABLE_CLASS_AGREEMENT:
         return None
-    return (f"class unstable: {score_class} in only {agreement:.0%} of perturbations "
+    return (f"{UNSTABLE_CLASS_WARNING}: {score_class} in only {agreement:.0%} of perturbations "
             f"(below {STABLE_CLASS_AGREEMENT:.0%})")
 
 
 def row_robustness(row: dict, scores: Sequence[float], signature: Signature) -> dict:
     """The robustness columns of a scored lesion-table ``row`` from its perturbed ``scores`` (and its warnings with
     an unstable class)."""
-    columns = robustness_columns(row["score"], row["score_class"], scores, signature)
+    columns = robustness_columns(row["score_class"], scores, signature)
     warning = unstable_class_warning(row["score_class"], columns["score_class_agreement"])
     if warning:
         columns["warnings"] = "; ".join(w for w in (row.get("warnings") or "", warning) if w)

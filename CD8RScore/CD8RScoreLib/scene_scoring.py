@@ -19,7 +19,7 @@ from .patient import DEFAULT_MIN_VOLUME_ML, PATIENT_COLUMNS, patient_summary
 from .perturbation import draw_perturbations
 from .python_packages import radiomics_provenance
 from .response import lesion_response
-from .scoring import KvpInfo, ScoringCancelled, resolve_kvp, score_lesions
+from .scoring import KvpInfo, check_cancel, resolve_kvp, score_lesions
 from .signature import Signature
 
 RESPONSE_TABLE_COLUMNS = ("diameter_change_pct", "response")
@@ -73,11 +73,6 @@ def scan_kvp(volume_node, typed_kv: float, signature: Signature, dicom_database=
     return resolve_kvp(signature, dicom_kv, typed_kv if typed_kv and typed_kv > 0 else None)
 
 
-def _check_cancel(should_cancel: "Callable[[], bool] | None", step: str) -> None:
-    if should_cancel is not None and should_cancel():
-        raise ScoringCancelled(f"cancelled while {step}")
-
-
 def _result_table(previous_node, kind: str, patient_id: str):
     """An earlier run's table node to update in place: only this module's ``kind`` table of this same patient
     (any other node, e.g. another patient's table, is left intact and a new node is made)."""
@@ -108,11 +103,11 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
     if followup and followup_kvp is None:
         raise ValueError("a follow-up needs its own kVp (scan_kvp of the follow-up volume)")
     image = mrml.volume_to_image(volume_node)
-    _check_cancel(should_cancel, "reading the CT")
+    check_cancel(should_cancel, "cancelled while reading the CT")
     lesions = mrml.lesion_inputs(segmentation_node, volume_node, should_cancel=should_cancel)
     if followup:
         image_e1 = mrml.volume_to_image(followup_volume_node)
-        _check_cancel(should_cancel, "reading the follow-up CT")
+        check_cancel(should_cancel, "cancelled while reading the follow-up CT")
         lesions_e1 = mrml.lesion_inputs(followup_segmentation_node, followup_volume_node,
                                         should_cancel=should_cancel)
         # the follow-up lesion keeps the baseline's site when its segment has none of its own
@@ -143,7 +138,7 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
                       for row in rows_e0]
         columns = columns + list(RESPONSE_TABLE_COLUMNS)
 
-    _check_cancel(should_cancel, "about to update the scene")  # from here on the scene changes: no more cancel
+    check_cancel(should_cancel, "cancelled while about to update the scene")  # from here on the scene changes: no more cancel
     if progress is not None:
         progress(total, total, "updating the scene")
     provenance = {"version": __version__, **radiomics_provenance(), "signature": signature.label}

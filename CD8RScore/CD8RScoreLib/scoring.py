@@ -29,11 +29,16 @@ KVP_SOURCES = ("dicom", "user", "assumed")
 MAX_VALIDATED_SLICE_THICKNESS_MM = 5.0
 # While perturbations run in worker processes, cancellation is checked this often (s).
 CANCEL_POLL_S = 0.1
-WORKER_DIED = "a worker process ended unexpectedly (out of memory?)"
 
 
 class ScoringCancelled(Exception):
     """The user cancelled scoring; nothing was written."""
+
+
+def check_cancel(should_cancel: "Callable[[], bool] | None", message: str) -> None:
+    """Raise ScoringCancelled(``message``) when ``should_cancel()`` returns True."""
+    if should_cancel is not None and should_cancel():
+        raise ScoringCancelled(message)
 
 
 @dataclass
@@ -163,8 +168,9 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
     if kvp.source not in KVP_SOURCES:
         raise ValueError(f"kVp source must be one of {KVP_SOURCES}")
     scan_warnings = acquisition_warnings(acquisition, kvp) + kvp_warnings(signature, kvp.kvp)
-    if signature.grid_warning():
-        scan_warnings.append(signature.grid_warning())
+    grid_warning = signature.grid_warning()
+    if grid_warning:
+        scan_warnings.append(grid_warning)
     columns = lesion_columns(signature.feature_keys)
     rows: list[dict] = []
     submitted: list[tuple[int, str, dict, tuple, list[Future]]] = []  # perturbations running in the executor
@@ -172,15 +178,13 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
     def step_of(index: int, name: str) -> Callable[[int], None]:
         """The callback before perturbation k of lesion ``index``: cancellation, then progress."""
         def step(k: int) -> None:
-            if should_cancel is not None and should_cancel():
-                raise ScoringCancelled(f"cancelled during the perturbations of lesion {index + 1} of {len(lesions)}")
+            check_cancel(should_cancel, f"cancelled during the perturbations of lesion {index + 1} of {len(lesions)}")
             if progress is not None:
                 progress(index, len(lesions), f"{name}: perturbation {k + 1}/{len(perturbations)}")
         return step
 
     for index, lesion in enumerate(lesions):
-        if should_cancel is not None and should_cancel():
-            raise ScoringCancelled(f"cancelled after {index} of {len(lesions)} lesions")
+        check_cancel(should_cancel, f"cancelled after {index} of {len(lesions)} lesions")
         if progress is not None:  # with an executor no lesion is finished before its perturbations are gathered
             progress(index if executor is None else 0, len(lesions), lesion.segment_name)
         try:
@@ -195,12 +199,11 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
                    "warnings": "; ".join(scan_warnings)}
         if perturbations and row.get("computable"):
             work = perturbation_work(image, lesion.mask, row, signature)
-            futures = _submitted(executor, work, perturbations) if executor is not None else None
-            if futures is None:
+            if executor is None:
                 scores = perturbed_scores(*work, perturbations, step_of(index, lesion.segment_name))
                 row.update(row_robustness(row, scores, signature))
             else:
-                submitted.append((index, lesion.segment_name, row, work, futures))
+                submitted.append((index, lesion.segment_name, row, work, _submitted(executor, work, perturbations)))
         row.update(patient_id=patient_id, timepoint=timepoint)
         rows.append(row)
     for index, name, row, work, futures in submitted:
@@ -212,7 +215,8 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
                     future.cancel()
             raise
         except BrokenExecutor:  # a worker process died: the same perturbations, scored here
-            logger.warning("%s; the perturbations of %s are scored in this process", WORKER_DIED, name)
+            logger.warning("a worker process ended unexpectedly (out of memory?); the perturbations of %s are "
+                           "scored in this process", name)
             scores = perturbed_scores(*work, perturbations, step_of(index, name))
         row.update(row_robustness(row, scores, signature))
     if progress is not None:
@@ -220,14 +224,15 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
     return [{column: row.get(column) for column in columns} for row in rows]
 
 
-def _submitted(executor: Executor, work: tuple, perturbations: "Sequence[Perturbation]") -> "list[Future] | None":
-    """One task per perturbation (``work``: perturbation.perturbation_work) in ``executor``; None when its worker
-    processes have died, and the perturbations are to be scored in this process."""
+def _submitted(executor: Executor, work: tuple, perturbations: "Sequence[Perturbation]") -> list[Future]:
+    """One task per perturbation (``work``: perturbation.perturbation_work) in ``executor``. When its worker
+    processes have died, one future holding that error: the caller scores the perturbations in this process."""
     try:
         return [executor.submit(perturbed_scores, *work, [perturbation]) for perturbation in perturbations]
-    except BrokenExecutor:
-        logger.warning("%s; the perturbations of lesion %s are scored in this process", WORKER_DIED, work[2])
-        return None
+    except BrokenExecutor as exc:
+        broken: Future = Future()
+        broken.set_exception(exc)
+        return [broken]
 
 
 def _results_in_order(futures: Sequence[Future], step: Callable[[int], None],
@@ -237,6 +242,5 @@ def _results_in_order(futures: Sequence[Future], step: Callable[[int], None],
     for k, future in enumerate(futures):
         step(k)
         while not wait([future], timeout=CANCEL_POLL_S).done:
-            if should_cancel is not None and should_cancel():
-                raise ScoringCancelled(f"cancelled during perturbation {k + 1} of {len(futures)}")
+            check_cancel(should_cancel, f"cancelled during perturbation {k + 1} of {len(futures)}")
     return [score for future in futures for score in future.result()]

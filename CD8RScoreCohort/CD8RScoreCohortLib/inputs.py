@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from CD8RScoreLib.errors import InputError
-from CD8RScoreLib.lesion_table import parse_float, read_csv
+from CD8RScoreLib.lesion_table import UNSTABLE_CLASS_WARNING, parse_float, read_csv
 
 LESION_REQUIRED_COLUMNS: tuple[str, ...] = (
     "patient_id", "timepoint", "lesion_id", "location", "volume_ml", "longest_axial_diameter_mm",
@@ -129,7 +129,7 @@ def read_lesions(path: "str | Path") -> pd.DataFrame:
             "computable": computable,
             "reason": (r.get("reason") or "").strip(),
             # flagged by `cd8rscore score --perturbations` (CD8RScoreLib.perturbation)
-            "class_unstable": "class unstable" in (r.get("warnings") or ""),
+            "class_unstable": UNSTABLE_CLASS_WARNING in (r.get("warnings") or ""),
             "signature_name": (r.get("signature_name") or "").strip(),
             "signature_status": (r.get("signature_status") or "").strip(),
         })
