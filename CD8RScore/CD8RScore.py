@@ -595,7 +595,7 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
     def exportDicomSr(self, p: CD8RScoreParameterNode, outPath: str) -> Path:
         """Write the last run's lesion table as a DICOM SR referencing the CT and segmentation loaded from DICOM."""
         from CD8RScoreLib import mrml
-        from CD8RScoreLib.dicom_sr import write_structured_report
+        from CD8RScoreLib.dicom_sr import report_evidence, write_structured_report
 
         if not p.lesionTable:
             raise ValueError(_("Score the lesions first."))
@@ -610,8 +610,8 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
             raise ValueError(_("The segmentation was not loaded from a DICOM SEG or RTSTRUCT: a DICOM SR references "
                                "it by its DICOM identifiers. Export it as DICOM SEG first."))
         _columns, rows = mrml.table_node_rows(p.lesionTable)
-        return write_structured_report(outPath, rows, self.loadSignature(p.signaturePath), ctFiles,
-                                       segmentationFiles[0])
+        return write_structured_report(outPath, rows, self.loadSignature(p.signaturePath),
+                                       report_evidence(ctFiles, segmentationFiles[0]))
 
     def addToCohort(self, p: CD8RScoreParameterNode, cohortPath: str, replace: bool = False):
         """Append the lesion rows (E0, and E1 if scored) of the last run to the cohort CSV.

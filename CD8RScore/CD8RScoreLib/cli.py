@@ -139,9 +139,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     from .worker_processes import worker_pool
 
     signature = load_signature(args.signature)
-    if args.sr:
-        from .dicom_sr import check_report_inputs
-        check_report_inputs(args.image, args.segmentation)  # before scoring: say at once why no SR can be written
+    evidence = None
+    if args.sr:  # read before scoring: says at once why no SR can be written, and the SR uses what it read
+        from .dicom_sr import report_evidence
+        evidence = report_evidence(args.image, args.segmentation)
     if args.perturbations < 0:
         raise InputError(f"{args.perturbations} perturbations; give 0 or more", None, "--perturbations")
     draws = draw_perturbations(args.perturbations, args.seed)
@@ -156,7 +157,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     write_csv(args.out, rows, lesion_columns(signature.feature_keys))
     if args.sr:
         from .dicom_sr import write_structured_report
-        write_structured_report(args.sr, rows, signature, args.image, args.segmentation)
+        write_structured_report(args.sr, rows, signature, evidence)
     computable = sum(1 for r in rows if r["computable"])
     print(f"{len(rows)} lesion(s), {computable} scored with {signature.label} -> {args.out}. {RESEARCH_USE_NOTICE}",
           file=sys.stderr)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
@@ -26,6 +27,9 @@ from .errors import InputError
 from .features import FEATURES
 from .lesion_table import atomic_write_bytes
 from .signature import Signature
+
+if TYPE_CHECKING:
+    from pydicom import Dataset
 
 FIELD = "--sr"
 NO_UNITS = Code("1", "UCUM", "no units")
@@ -166,31 +170,38 @@ def _lesion_group(row: dict, signature: Signature, least_id: "str | None", segme
     return hd.sr.MeasurementsAndQualitativeEvaluations(**common)
 
 
-def check_report_inputs(ct: "str | Path | Sequence[str | Path]", segmentation_path: "str | Path") -> None:
-    """Raise :class:`InputError` (saying why) unless an SR can reference this CT and segmentation."""
-    _ct_datasets(ct)
-    _segmentation_dataset(Path(segmentation_path))
+@dataclass(frozen=True)
+class ReportEvidence:
+    """What an SR references: the headers of the CT series' slices and the DICOM SEG or RTSTRUCT (header, path)."""
+
+    ct: list
+    segmentation: "Dataset"
+    segmentation_path: Path
+
+
+def report_evidence(ct: "str | Path | Sequence[str | Path]", segmentation_path: "str | Path") -> ReportEvidence:
+    """The evidence of an SR on this CT (its DICOM series folder, or its files) and segmentation (its DICOM SEG or
+    RTSTRUCT); :class:`InputError` says why when an SR cannot reference them."""
+    segmentation_path = Path(segmentation_path)
+    return ReportEvidence(_ct_datasets(ct), _segmentation_dataset(segmentation_path), segmentation_path)
 
 
 def write_structured_report(out: "str | Path", rows: Sequence[dict], signature: Signature,
-                            ct: "str | Path | Sequence[str | Path]", segmentation_path: "str | Path") -> Path:
+                            evidence: ReportEvidence) -> Path:
     """Write the lesion rows of one CT as a TID 1500 Comprehensive 3D SR at ``out`` (atomically); return the path.
 
-    ``ct`` is the CT's DICOM series folder (or its files) and ``segmentation_path`` its DICOM SEG or RTSTRUCT;
-    otherwise no SR can reference them and :class:`InputError` says why. Row values may be numbers or CSV text.
-    A lesion id that is not one of the SEG's segment numbers (a Slicer segment id) gives a group without the
-    segment reference (TID 1501); the SEG is still the report's evidence.
+    ``evidence`` (:func:`report_evidence`): the CT and segmentation the SR references. Row values may be numbers or
+    CSV text. A lesion id that is not one of the SEG's segment numbers (a Slicer segment id) gives a group without
+    the segment reference (TID 1501); the SEG is still the report's evidence.
     """
     import highdicom as hd
     from pydicom.uid import generate_uid
 
     from .patient import patient_summary
 
-    out, segmentation_path = Path(out), Path(segmentation_path)
-    ct = _ct_datasets(ct)
-    segmentation = _segmentation_dataset(segmentation_path)
+    out, ct, segmentation = Path(out), evidence.ct, evidence.segmentation
     if not rows:
-        raise InputError("no lesion to report", segmentation_path, FIELD)
+        raise InputError("no lesion to report", evidence.segmentation_path, FIELD)
     ct_series_uid = str(ct[0].SeriesInstanceUID)
     segment_numbers = {int(item.SegmentNumber) for item in segmentation.get("SegmentSequence", [])}
     least_id = patient_summary(rows).get("least_infiltrated_lesion_id")

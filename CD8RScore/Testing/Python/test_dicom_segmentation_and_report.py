@@ -17,7 +17,7 @@ import SimpleITK as sitk
 from CD8RScoreLib.cli import main, score_case
 from CD8RScoreLib.dicom_codes import PRIVATE_SCHEME, site_code
 from CD8RScoreLib.dicom_demo_data import DemoLesion, write_ct_series, write_rtstruct, write_seg
-from CD8RScoreLib.dicom_sr import write_structured_report
+from CD8RScoreLib.dicom_sr import report_evidence, write_structured_report
 from CD8RScoreLib.imageio import read_image, read_segmentation
 from CD8RScoreLib.patient import patient_summary
 from CD8RScoreLib.signature import load_signature
@@ -289,7 +289,7 @@ def test_sr_of_a_not_computable_lesion_keeps_its_group_without_a_score(case, tab
     signature = load_signature()
     rows = [dict(r) for r in tables["seg"]]
     rows[1].update(score=None, score_class="NA", computable=False, reason="core has 3 voxels")
-    write_structured_report(tmp_path / "r.dcm", rows, signature, case["ct_dir"], case["seg"])
+    write_structured_report(tmp_path / "r.dcm", rows, signature, report_evidence(case["ct_dir"], case["seg"]))
     groups = _groups(hd.sr.srread(tmp_path / "r.dcm"))
     assert len(groups) == len(rows)
     meanings = [m.name.meaning for m in groups[1].get_measurements()]
@@ -317,8 +317,8 @@ def test_sr_from_the_panels_table_node_and_dicom_database_files(case, tables, tm
     signature = load_signature()
     table = mrml.rows_to_table_node(scene, tables["seg"], lesion_columns(signature.feature_keys), "lesions")
     _, rows = mrml.table_node_rows(table)
-    write_structured_report(tmp_path / "panel.dcm", rows, signature, mrml.dicom_files(volume, database),
-                            mrml.dicom_files(segmentation, database)[0])
+    evidence = report_evidence(mrml.dicom_files(volume, database), mrml.dicom_files(segmentation, database)[0])
+    write_structured_report(tmp_path / "panel.dcm", rows, signature, evidence)
     groups = _groups(hd.sr.srread(tmp_path / "panel.dcm"))
     for group, row in zip(groups, tables["seg"]):
         score = _measurement(group, f"CD8 radiomics score [DEMONSTRATION] {signature.name}")
