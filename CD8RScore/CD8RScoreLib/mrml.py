@@ -356,8 +356,9 @@ def rows_to_table_node(scene, rows: Sequence[dict], columns: Sequence[str], name
         for key, value in (attributes or {}).items():
             table_node.SetAttribute(key, value)
         scene.AddNode(table_node)
-    for key, value in (attributes or {}).items():
-        table_node.SetAttribute(key, value)
+    else:
+        for key, value in (attributes or {}).items():
+            table_node.SetAttribute(key, value)
     table = vtk.vtkTable()
     for column in columns:
         values = [row.get(column) for row in rows]

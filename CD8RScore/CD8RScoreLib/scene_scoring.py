@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from . import __version__, mrml
 from .errors import InputError
@@ -73,12 +73,6 @@ def scan_kvp(volume_node, typed_kv: float, signature: Signature, dicom_database=
     return resolve_kvp(signature, dicom_kv, typed_kv if typed_kv and typed_kv > 0 else None)
 
 
-def _result_table(previous_node, kind: str, patient_id: str):
-    """An earlier run's table node to update in place: only this module's ``kind`` table of this same patient
-    (any other node, e.g. another patient's table, is left intact and a new node is made)."""
-    return previous_node if mrml.is_result_table(previous_node, kind, patient_id) else None
-
-
 def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Signature, patient_id: str,
                            kvp: KvpInfo, min_volume_ml: float = DEFAULT_MIN_VOLUME_ML,
                            followup_volume_node=None, followup_segmentation_node=None,
@@ -138,24 +132,25 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
                       for row in rows_e0]
         columns = columns + list(RESPONSE_TABLE_COLUMNS)
 
-    check_cancel(should_cancel, "cancelled while about to update the scene")  # from here on the scene changes: no more cancel
+    # from here on the scene changes: no more cancel
+    check_cancel(should_cancel, "cancelled while about to update the scene")
     if progress is not None:
         progress(total, total, "updating the scene")
     provenance = {"version": __version__, **radiomics_provenance(), "signature": signature.label}
-    lesion_table = mrml.rows_to_table_node(
-        scene, table_rows, columns, f"{patient_id} CD8RScore lesions E0", signature,
-        _result_table(previous.lesion_table if previous else None, "lesions E0", patient_id),
-        mrml.result_table_attributes("lesions E0", patient_id, provenance))
-    patient_table = mrml.rows_to_table_node(
-        scene, [summary], PATIENT_COLUMNS, f"{patient_id} CD8RScore patient", signature,
-        _result_table(previous.patient_table if previous else None, "patient", patient_id),
-        mrml.result_table_attributes("patient", patient_id, provenance))
+
+    def put_table(kind: str, rows: list, table_columns: Sequence[str], previous_node):
+        """This patient's ``kind`` table: the earlier run's node updated in place when it is this module's table
+        of this same patient (any other node, e.g. another patient's table, is left intact), else a new node."""
+        reused = previous_node if mrml.is_result_table(previous_node, kind, patient_id) else None
+        return mrml.rows_to_table_node(scene, rows, table_columns, f"{patient_id} CD8RScore {kind}", signature,
+                                       reused, mrml.result_table_attributes(kind, patient_id, provenance))
+
+    lesion_table = put_table("lesions E0", table_rows, columns, previous.lesion_table if previous else None)
+    patient_table = put_table("patient", [summary], PATIENT_COLUMNS, previous.patient_table if previous else None)
     followup_table = None
     if followup:
-        followup_table = mrml.rows_to_table_node(
-            scene, rows_e1, lesion_columns(signature.feature_keys), f"{patient_id} CD8RScore lesions E1", signature,
-            _result_table(previous.followup_table if previous else None, "lesions E1", patient_id),
-            mrml.result_table_attributes("lesions E1", patient_id, provenance))
+        followup_table = put_table("lesions E1", rows_e1, lesion_columns(signature.feature_keys),
+                                   previous.followup_table if previous else None)
         mrml.colour_segments_by_score(scene, followup_segmentation_node, rows_e1, signature)
         mrml.write_score_tags(followup_segmentation_node, rows_e1)
     scale, legend = mrml.colour_segments_by_score(scene, segmentation_node, rows_e0, signature)

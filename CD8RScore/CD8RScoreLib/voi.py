@@ -80,8 +80,8 @@ def _ball(sampling: "tuple[float, ...]", radius_mm: float) -> np.ndarray:
 class LesionRegion:
     """The original-resolution neighbourhood of one lesion and the block of the whole image's IBSI grid it fills.
 
-    ``image`` (HU, the CT's own type) and ``mask`` (0/1) are z, y, x arrays of the original voxels ``crop_start`` .. ``crop_stop``
-    (x, y, z, exclusive); ``block_start`` .. ``block_stop`` are new-grid indices of ``grid``.
+    ``image`` (HU, the CT's own type) and ``mask`` (0/1) are z, y, x arrays of the original voxels ``crop_start``
+    .. ``crop_stop`` (x, y, z, exclusive); ``block_start`` .. ``block_stop`` are new-grid indices of ``grid``.
     """
 
     source: sitk.Image  # one voxel with the whole CT's origin, spacing and direction: its geometry, small to send

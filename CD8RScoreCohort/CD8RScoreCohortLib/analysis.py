@@ -97,6 +97,15 @@ def _write_table(path: Path, rows: list[dict]) -> None:
     write_csv(path, flat, columns or ["empty"])
 
 
+def _multivariate_rows_flat(terms: list[dict]) -> list[dict]:
+    out = []
+    for t in terms:
+        ci = t["ci95"] or [None, None]  # not estimable
+        out.append({"term": t["term"], "hr": t["hr"], "ci_low": ci[0], "ci_high": ci[1], "p_wald": t["p_wald"],
+                    "coef": t["coef"], "se": t["se"], "note": t.get("note", "")})
+    return out
+
+
 def _univariate_rows_flat(rows: list[dict]) -> list[dict]:
     out = []
     for r in rows:
@@ -280,11 +289,8 @@ def _write_tables(out_dir: Path, results: dict, resp: pd.DataFrame, data: pd.Dat
     save("cox_score_metrics.csv", km_rows)
     for endpoint in ENDPOINTS:
         save(f"univariate_cox_{endpoint}.csv", jsonable(_univariate_rows_flat(univariate_rows[endpoint])))
-        terms = multivariate_results[endpoint]["terms"]
-        save(f"multivariate_cox_{endpoint}.csv", jsonable(
-            [{"term": t["term"], "hr": t["hr"], "ci_low": (t["ci95"] or [None])[0],
-              "ci_high": (t["ci95"] or [None, None])[1], "p_wald": t["p_wald"], "coef": t["coef"], "se": t["se"],
-              "note": t.get("note", "")} for t in terms]))
+        save(f"multivariate_cox_{endpoint}.csv",
+             jsonable(_multivariate_rows_flat(multivariate_results[endpoint]["terms"])))
     if profiles:
         save("nomogram_profiles.csv", jsonable(profiles))
     save("exclusions.csv", [{"table": e["table"], "reason": e["reason"], "count": e["count"],

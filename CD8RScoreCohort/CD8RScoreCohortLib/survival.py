@@ -70,7 +70,7 @@ SURVIVAL_TIMES_MONTHS: tuple[float, ...] = (12.0, 24.0)
 
 
 def _km_curve(time: np.ndarray, event: np.ndarray, confidence: float) -> dict:
-    """survfit's curve at every observed time: n.risk, surv, and the conf.type = "log" limits (Greenwood).
+    """survfit's curve at every observed time: surv and the conf.type = "log" limits (Greenwood).
 
     The counts come from lifelines' event table (what its KaplanMeierFitter builds on; its own intervals are
     log(-log), not R's default).
@@ -89,7 +89,7 @@ def _km_curve(time: np.ndarray, event: np.ndarray, confidence: float) -> dict:
     undefined = (surv <= 0) | ~np.isfinite(se_log)
     lower[undefined] = np.nan
     upper[undefined] = np.nan
-    return {"time": times, "n_risk": n_risk, "surv": surv, "lower": lower, "upper": upper}
+    return {"time": times, "surv": surv, "lower": lower, "upper": upper}
 
 
 def km_median(time, event, confidence: float = 0.95) -> dict:
@@ -103,18 +103,11 @@ def km_median(time, event, confidence: float = 0.95) -> dict:
     return _median_of(_km_curve(time, event, confidence), time, event)
 
 
-def km_survival_at(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.95) -> list[dict]:
-    """Kaplan-Meier survival at ``times`` (months) with its CI, as ``summary(survfit(...), times = times)``.
-
-    One {"time", "n_risk", "surv", "ci95"} per time; surv and ci95 are None past the last follow-up time (R
-    leaves such a time out) and the limits None where the curve is 0.
-    """
-    time, event = _as_arrays(time, event)
-    return _survival_of(_km_curve(time, event, confidence), time, times)
-
-
 def km_summary(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.95) -> dict:
-    """``km_median`` and ``km_survival_at`` of one group: {"n", "events", "median", "ci95", "survival"}."""
+    """``km_median`` of one group and its survival at ``times`` (months) with the CI, as ``summary(survfit(...),
+    times = times)``: {"n", "events", "median", "ci95", "survival"}. "survival" has one {"time", "n_risk", "surv",
+    "ci95"} per time; surv and ci95 are None past the last follow-up time (R leaves such a time out) and the
+    limits None where the curve is 0."""
     time, event = _as_arrays(time, event)
     curve = _km_curve(time, event, confidence)
     return {**_median_of(curve, time, event), "survival": _survival_of(curve, time, times)}
@@ -190,7 +183,7 @@ class CoxModel(CoxPHFitter):
 
     def fit(self, df: pd.DataFrame, duration_col: str, event_col: str, **kwargs) -> "CoxModel":
         super().fit(df, duration_col=duration_col, event_col=event_col, **kwargs)
-        self.training_data_ = df.reset_index(drop=True).copy()
+        self.training_data_ = df.reset_index(drop=True)  # a new frame
         self.training_columns_ = (duration_col, event_col)
         self._efron_baseline_ = None
         return self
