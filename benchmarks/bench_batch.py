@@ -30,16 +30,8 @@ sys.path.insert(0, str(ROOT / "CD8RScore"))
 from CD8RScoreLib.batch import Case, execute, open_client, run_batch  # noqa: E402
 from CD8RScoreLib.signature import load_signature  # noqa: E402
 from CD8RScoreLib.synthetic import make_patient  # noqa: E402
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from CD8RScoreLib.worker_processes import available_cores  # noqa: E402
+from machine import cpu_model  # noqa: E402 (benchmarks/machine.py, beside this script)
 
 
 def write_cohort(folder: Path, n_patients: int, n_lesions: int) -> tuple[Path, str]:
@@ -119,7 +111,7 @@ def main() -> None:
     import dask
     import distributed
 
-    print(f"machine: {cpu_model()}, {len(__import__('os').sched_getaffinity(0))} cores; Python "
+    print(f"machine: {cpu_model()}, {available_cores()} cores; Python "
           f"{platform.python_version()}, dask {dask.__version__}, distributed {distributed.__version__}")
     signature = load_signature()
     with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp:

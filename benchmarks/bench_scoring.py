@@ -35,6 +35,8 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
+from machine import cpu_model  # benchmarks/machine.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "CD8RScore"))
 BIN = Path(sys.executable).parent
@@ -47,13 +49,6 @@ SITES = ("liver", "lung", "node", "liver", "adrenal", "subcutaneous", "lung", "n
 SITE_HU = {"liver": 100, "lung": -850, "node": -80, "adrenal": -60, "subcutaneous": -100, "peritoneum": -90}
 
 TARGETS = {"score": 1.5, "help": 2.0, "peak_mb": 800.0, "diameter_mm": 1e-6, "perturbations": 3.0}
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def build_case(folder: Path) -> tuple[Path, Path, Path]:

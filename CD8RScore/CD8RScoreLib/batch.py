@@ -48,7 +48,6 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from .errors import InputError
 from .lesion_table import atomic_write_text, lesion_columns, read_csv, rows_to_csv_text, write_csv
-from .worker_processes import available_cores
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -361,6 +360,8 @@ def open_client(workers: "int | None" = None, scheduler: "str | None" = None) ->
     The LocalCluster and its processes are shut down on leaving, whatever the exit.
     """
     from distributed import Client, LocalCluster
+
+    from .worker_processes import available_cores
 
     if scheduler:
         try:

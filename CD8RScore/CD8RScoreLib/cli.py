@@ -192,6 +192,15 @@ def cmd_response(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_case_options(p: argparse.ArgumentParser) -> None:
+    """The options naming one CT's inputs (what load_case reads), shared by ``score`` and ``extract``."""
+    p.add_argument("--image", required=True, help="CT: NRRD/NIfTI/MHA file or DICOM series folder (HU)")
+    p.add_argument("--segmentation", required=True,
+                   help="label map (one integer per lesion), Slicer .seg.nrrd, DICOM SEG or RTSTRUCT")
+    p.add_argument("--locations", help="CSV with columns lesion (label value or segment name), location")
+    p.add_argument("--kvp", type=float, help="peak kilovoltage (kV); overrides the DICOM tag 0018,0060")
+
+
 def build_parser(command: "str | None" = None) -> argparse.ArgumentParser:
     """The parser of every subcommand; given the ``command`` to run, only the modules that command needs."""
     parser = argparse.ArgumentParser(
@@ -200,11 +209,7 @@ def build_parser(command: "str | None" = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("score", help="score every lesion of one CT")
-    p.add_argument("--image", required=True, help="CT: NRRD/NIfTI/MHA file or DICOM series folder (HU)")
-    p.add_argument("--segmentation", required=True,
-                   help="label map (one integer per lesion), Slicer .seg.nrrd, DICOM SEG or RTSTRUCT")
-    p.add_argument("--locations", help="CSV with columns lesion (label value or segment name), location")
-    p.add_argument("--kvp", type=float, help="peak kilovoltage (kV); overrides the DICOM tag 0018,0060")
+    add_case_options(p)
     p.add_argument("--signature", help="signature JSON (default: the demonstration signature)")
     p.add_argument("--patient-id", help="patient identifier (default: DICOM PatientID or the image file name)")
     p.add_argument("--timepoint", default="E0", choices=("E0", "E1"))

@@ -93,15 +93,13 @@ def cmd_extract(args) -> int:
 
 def register(subparsers) -> None:
     """Add the ``extract`` subcommand."""
+    from .cli import add_case_options
+
     p = subparsers.add_parser(
         "extract", help="every candidate feature of every lesion's core and ring, for building a signature",
         description="Candidate features (first-order, GLCM, GLRLM, GLSZM, NGTDM of core and ring; IBSI names) of "
                     "every lesion, with location and kVp: the input of fit-signature and validate-signature.")
-    p.add_argument("--image", required=True, help="CT: NRRD/NIfTI/MHA file or DICOM series folder (HU)")
-    p.add_argument("--segmentation", required=True,
-                   help="label map (one integer per lesion), Slicer .seg.nrrd, DICOM SEG or RTSTRUCT")
-    p.add_argument("--locations", help="CSV with columns lesion (label value or segment name), location")
-    p.add_argument("--kvp", type=float, help="peak kilovoltage (kV); overrides the DICOM tag 0018,0060")
+    add_case_options(p)
     p.add_argument("--patient-id", help="patient identifier (default: DICOM PatientID or the image file name)")
     p.add_argument("--out", required=True, help="candidate-features CSV to write")
     p.set_defaults(func=cmd_extract)

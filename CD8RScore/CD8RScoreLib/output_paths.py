@@ -19,11 +19,11 @@ def _same_file(a: "str | os.PathLike", b: "str | os.PathLike") -> bool:
         return False
 
 
-def _input_paths(args: argparse.Namespace, output_name: str) -> list[tuple[str, str]]:
-    """(option, path) of every other path-like argument of the command."""
+def _input_paths(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(option, path) of every path-like argument of the command but ``--out``."""
     found = []
     for name, value in vars(args).items():
-        if name == output_name or name == "func":
+        if name in ("out", "func"):
             continue
         for item in value if isinstance(value, (list, tuple)) else [value]:
             if isinstance(item, (str, os.PathLike)) and str(item):
@@ -31,12 +31,12 @@ def _input_paths(args: argparse.Namespace, output_name: str) -> list[tuple[str, 
     return found
 
 
-def refuse_output_over_inputs(args: argparse.Namespace, output_name: str = "out") -> None:
+def refuse_output_over_inputs(args: argparse.Namespace) -> None:
     """``InputError`` when the command's ``--out`` names one of its input files (also through a link)."""
-    out = getattr(args, output_name, None)
+    out = getattr(args, "out", None)
     if not out or not Path(out).exists():
         return
-    for option, path in _input_paths(args, output_name):
+    for option, path in _input_paths(args):
         if _same_file(out, path):
             raise InputError(f"is the same file as the {option} input; the input is never replaced, so give "
-                             "another output path", out, "--" + output_name.replace("_", "-"))
+                             "another output path", out, "--out")
