@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 import SimpleITK as sitk
 
+from .diameter import longest_axial_diameter_mm
 from .imageio import AcquisitionInfo
 from .input_checks import kvp_warnings, voi_value_problem
 from .lesion_table import lesion_columns
@@ -85,17 +86,6 @@ def acquisition_warnings(acquisition: "AcquisitionInfo | None", kvp: KvpInfo) ->
     if kvp.source == "assumed":
         warnings.append(f"kVp unknown, {kvp.kvp:g} kV assumed")
     return warnings
-
-
-def longest_axial_diameter_mm(mask: sitk.Image) -> float:
-    """Longest diameter (mm) in the row-column (axial) plane of the original-resolution mask (RECIST 1.1).
-
-    pyradiomics' Maximum2DDiameterSlice: largest distance between surface-mesh vertices within one slice,
-    computed exactly on each plane's row ends (diameter.py).
-    """
-    from .diameter import longest_axial_diameter_mm as plane_diameter_mm
-
-    return plane_diameter_mm(mask)
 
 
 def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signature, kvp: KvpInfo,
