@@ -171,7 +171,7 @@ class CD8RScoreParameterNode:
     patientTable: vtkMRMLTableNode
 
 
-def _isSet(path: Optional[Path]) -> bool:
+def pathIsSet(path: Optional[Path]) -> bool:
     """A path field holds a path (None when empty; "." in a scene saved by an earlier version)."""
     return path is not None and str(path) not in ("", ".")
 
@@ -207,7 +207,7 @@ class OptionalPathConnector(GuiConnector):
         return Path(text) if text and text != "." else None
 
     def write(self, value: Optional[Path]) -> None:
-        self._widget.currentPath = str(value) if _isSet(value) else ""
+        self._widget.currentPath = str(value) if pathIsSet(value) else ""
 
 
 #
@@ -530,7 +530,7 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
         """The signature of the file at path, else the bundled demonstration signature."""
         from CD8RScoreLib.signature import default_signature_path, load_signature
 
-        return load_signature(path if _isSet(path) else default_signature_path())
+        return load_signature(path if pathIsSet(path) else default_signature_path())
 
     def score(self, p: CD8RScoreParameterNode, progress=None, shouldCancel=None):
         """Score the baseline (and follow-up) lesions of the parameter node's inputs into the scene.

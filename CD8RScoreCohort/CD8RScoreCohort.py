@@ -24,8 +24,9 @@ from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoada
 from slicer.util import VTKObservationMixin
 
 # CD8RScore (a declared dependency) provides the installer, the Optional[Path] connector of the path fields (used
-# by connectGui once imported), the documentation link and the contributors
-from CD8RScore import CONTRIBUTORS, OptionalPathConnector, documentationLink, ensurePythonRequirements  # noqa: F401
+# by connectGui once imported), whether such a field is set, the documentation link and the contributors
+from CD8RScore import (CONTRIBUTORS, OptionalPathConnector, documentationLink,  # noqa: F401
+                       ensurePythonRequirements, pathIsSet)
 
 RESEARCH_USE_NOTICE = "For research use only, not for clinical decisions."
 CITATION = ("Sun R, et al. Radiomics to evaluate interlesion heterogeneity and to predict lesion response and "
@@ -103,11 +104,6 @@ class CD8RScoreCohortParameterNode:
     banner: str = ""
     chart: vtkMRMLPlotChartNode
     table: vtkMRMLTableNode
-
-
-def _isSet(path: Optional[Path]) -> bool:
-    """A path field holds a path (None when empty; "." in a scene saved by an earlier version)."""
-    return path is not None and str(path) not in ("", ".")
 
 
 #
@@ -189,12 +185,12 @@ class CD8RScoreCohortWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def _updateButtons(self, caller=None, event=None) -> None:
         p = self._parameterNode
-        ready = bool(p and _isSet(p.lesionsPath) and _isSet(p.clinicalPath) and _isSet(p.outputFolder))
+        ready = bool(p and pathIsSet(p.lesionsPath) and pathIsSet(p.clinicalPath) and pathIsSet(p.outputFolder))
         self.ui.runButton.enabled = ready
         self.ui.runButton.toolTip = (_("Run the cohort analysis into the output folder") if ready
                                      else _("Choose the lesion table, the clinical table and the output folder"))
         self.ui.referenceCutoffSpinBox.enabled = bool(p and p.useReferenceCutoff)
-        hasOutput = bool(p and _isSet(p.outputFolder))
+        hasOutput = bool(p and pathIsSet(p.outputFolder))
         self.ui.showResultsButton.enabled = hasOutput and (p.outputFolder / "results.json").is_file()
         self.ui.openReportButton.enabled = hasOutput and (p.outputFolder / "report.html").is_file()
         self.ui.bannerLabel.visible = bool(p and p.banner)
@@ -263,7 +259,7 @@ class CD8RScoreCohortWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             from CD8RScoreCohortLib.simulate import SIMULATION_REFERENCE_CUTOFF
 
             p.useReferenceCutoff, p.referenceCutoff = True, SIMULATION_REFERENCE_CUTOFF
-            if not _isSet(p.outputFolder):
+            if not pathIsSet(p.outputFolder):
                 p.outputFolder = folder / "results"
 
     def _show(self, views) -> None:
@@ -320,9 +316,9 @@ class CD8RScoreCohortLogic(ScriptedLoadableModuleLogic):
         from CD8RScoreCohortLib.analysis import run_cohort
 
         for label, path in ((_("lesion table"), lesionsPath), (_("clinical table"), clinicalPath)):
-            if not _isSet(path) or not Path(path).is_file():
+            if not pathIsSet(path) or not Path(path).is_file():
                 raise ValueError(_("Choose the {label}: {path} is not a file.").format(label=label, path=path))
-        if not _isSet(outputFolder):
+        if not pathIsSet(outputFolder):
             raise ValueError(_("Choose an output folder."))
         startTime = time.monotonic()
         results = run_cohort(Path(lesionsPath), Path(clinicalPath), Path(outputFolder), seed=int(seed),
