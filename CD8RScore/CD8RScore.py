@@ -171,6 +171,17 @@ class CD8RScoreParameterNode:
     patientTable: vtkMRMLTableNode
 
 
+def skipUnlessInstalled(testCase, requirementsFile: Path) -> None:
+    """Skip ``testCase``, naming them, when Python packages of ``requirementsFile`` are not installed (a clean
+    Slicer in --testing mode installs nothing)."""
+    from CD8RScoreLib.python_packages import unmet_requirements
+
+    missing = unmet_requirements(requirementsFile)
+    if missing:
+        testCase.skipTest(f"skipped: Python packages not installed: {', '.join(missing)} (the module installs "
+                          "them when it first runs, or use slicer.util.pip_install)")
+
+
 def pathIsSet(path: Optional[Path]) -> bool:
     """A path field holds a path (None when empty; "." in a scene saved by an earlier version)."""
     return path is not None and str(path) not in ("", ".")
@@ -639,14 +650,8 @@ class CD8RScoreTest(ScriptedLoadableModuleTest):
     """A synthetic CT with three spherical lesions through the logic: table, colours, candidate, cohort."""
 
     def setUp(self):
-        """Start from an empty scene; skip, naming them, when packages the test needs are not installed (a clean
-        Slicer in --testing mode installs nothing)."""
-        from CD8RScoreLib.python_packages import unmet_requirements
-
-        missing = unmet_requirements(Path(__file__).resolve().parent / "Resources" / REQUIREMENTS_FILE)
-        if missing:
-            self.skipTest(f"skipped: Python packages not installed: {', '.join(missing)} (the module installs "
-                          "them when it first runs, or use slicer.util.pip_install)")
+        """Start from an empty scene; skip when packages the test needs are not installed."""
+        skipUnlessInstalled(self, Path(__file__).resolve().parent / "Resources" / REQUIREMENTS_FILE)
         slicer.mrmlScene.Clear()
 
     def runTest(self):

@@ -24,9 +24,10 @@ from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoada
 from slicer.util import VTKObservationMixin
 
 # CD8RScore (a declared dependency) provides the installer, the Optional[Path] connector of the path fields (used
-# by connectGui once imported), whether such a field is set, the documentation link and the contributors
+# by connectGui once imported), whether such a field is set, the documentation link, the contributors and the
+# self-test's skip
 from CD8RScore import (CONTRIBUTORS, OptionalPathConnector, documentationLink,  # noqa: F401
-                       ensurePythonRequirements, pathIsSet)
+                       ensurePythonRequirements, pathIsSet, skipUnlessInstalled)
 
 RESEARCH_USE_NOTICE = "For research use only, not for clinical decisions."
 CITATION = ("Sun R, et al. Radiomics to evaluate interlesion heterogeneity and to predict lesion response and "
@@ -352,14 +353,8 @@ class CD8RScoreCohortTest(ScriptedLoadableModuleTest):
     """The analysis of a small simulated cohort through the logic, and its nodes in the scene."""
 
     def setUp(self):
-        """Start from an empty scene; skip, naming them, when packages the test needs are not installed (a clean
-        Slicer in --testing mode installs nothing)."""
-        from CD8RScoreLib.python_packages import unmet_requirements
-
-        missing = unmet_requirements(Path(__file__).resolve().parent / "Resources" / REQUIREMENTS_FILE)
-        if missing:
-            self.skipTest(f"skipped: Python packages not installed: {', '.join(missing)} (the module installs "
-                          "them when it first runs, or use slicer.util.pip_install)")
+        """Start from an empty scene; skip when packages the test needs are not installed."""
+        skipUnlessInstalled(self, Path(__file__).resolve().parent / "Resources" / REQUIREMENTS_FILE)
         slicer.mrmlScene.Clear()
 
     def runTest(self):

@@ -7,8 +7,6 @@ progressive lesions; AUC > 0.5 means progressive lesions have lower scores (pROC
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from scipy import stats
