@@ -215,8 +215,8 @@ def build_parser(command: "str | None" = None) -> argparse.ArgumentParser:
     p.add_argument("--timepoint", default="E0", choices=("E0", "E1"))
     p.add_argument("--perturbations", type=int, default=0, metavar="N",
                    help="robustness: score each lesion under N image perturbations (grid translation, rotation, "
-                        "noise, contour) and add score_perturbation_sd and score_class_agreement (default 0); "
-                        "they run in one worker process per core")
+                        "noise, contour) and add score_perturbation_sd, score_perturbation_mean_shift and "
+                        "score_class_agreement (default 0); they run in one worker process per core")
     p.add_argument("--seed", type=int, default=0, help="seed of the perturbations (same N and seed, same numbers)")
     p.add_argument("--out", required=True, help="lesion table CSV to write")
     p.add_argument("--sr", help="also write the lesion table as a DICOM SR (TID 1500) to this .dcm file; needs the "

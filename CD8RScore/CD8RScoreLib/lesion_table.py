@@ -23,7 +23,8 @@ TAIL_COLUMNS: tuple[str, ...] = (
     "score", "score_class", "computable", "reason", "signature_name", "signature_status", "warnings",
 )
 # Robustness of the score by image perturbation (perturbation.py); empty unless scored with perturbations.
-ROBUSTNESS_COLUMNS: tuple[str, ...] = ("score_perturbation_sd", "score_class_agreement", "perturbed_scores")
+ROBUSTNESS_COLUMNS: tuple[str, ...] = ("score_perturbation_sd", "score_perturbation_mean_shift", "score_class_agreement",
+                                       "perturbed_scores")
 # How ``warnings`` names a lesion whose class changes under perturbation too often (the cohort report counts them).
 UNSTABLE_CLASS_WARNING = "class unstable"
 
@@ -49,6 +50,7 @@ COLUMN_INFO: dict[str, tuple[str, str]] = {
     "signature_status": ("", "published, demonstration or custom"),
     "warnings": ("", "Acquisition and geometry warnings, separated by '; '"),
     "score_perturbation_sd": ("", "SD of the scores under image perturbation (empty without perturbations)"),
+    "score_perturbation_mean_shift": ("", "Mean of the perturbed scores minus the score: a bias the SD does not show"),
     "score_class_agreement": ("", "Share of perturbed scores in the same class as the score (0-1)"),
     "perturbed_scores": ("", "The score under each perturbation, in order, space-separated"),
 }

@@ -54,14 +54,18 @@ def _as_integers(scores: Sequence[float]) -> tuple[list[int], int]:
 def score_entropy(scores: Sequence[float], bin_width: float = ENTROPY_BIN_WIDTH) -> float:
     """Shannon entropy (bits) of the scores' histogram with bins of ``bin_width`` from 0 (0 for one lesion).
 
-    A score on a bin edge (e.g. 2.2 with width 0.1) falls in the bin it opens, decided exactly.
+    A score on a bin edge (e.g. 2.2 with width 0.1) falls in the bin it opens, decided exactly. The value depends
+    only on the multiset of bin counts, so equal count multisets give equal doubles.
     """
     a, k = _as_integers(scores)
     width = Fraction(repr(float(bin_width)))
     bins = [(v * width.denominator) // (10 ** k * width.numerator) for v in a]  # floor(score / width)
     _, counts = np.unique(np.asarray(bins, dtype=np.int64), return_counts=True)
-    p = counts / counts.sum()
-    return float(-(p * np.log2(p)).sum())
+    n = int(counts.sum())
+    # Summed exactly (math.fsum) over the counts in sorted order, so that histograms with the same counts in other
+    # bins give the same double: numpy's sum in bin order rounds differently for a permutation of the counts
+    # (4,4,4,4,4,5,5,5 vs 5,4,4,5,4,4,5,4 differed in the last bit), and a cut-point search then sees two values.
+    return -math.fsum((c / n) * math.log2(c / n) for c in sorted(int(c) for c in counts))
 
 
 def heterogeneity_metrics(scores: Sequence[float]) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """Robustness of each lesion's score by image perturbation (Zwanenburg et al., Sci Rep 2019;9:614): the SD of the
-perturbed scores (score units) and the share of perturbed scores in the unperturbed class, per lesion; the
-perturbed scores themselves, from which patient.candidate_agreement gives the share of perturbations in which the
-least-infiltrated lesion stays the lowest.
+perturbed scores (score units), their mean shift from the score (a bias the SD does not show) and the share of
+perturbed scores in the unperturbed class, per lesion; the perturbed scores themselves, from which
+patient.candidate_agreement gives the share of perturbations in which the least-infiltrated lesion stays the lowest.
 
 Each perturbation combines the paper's kinds, drawn from one seed so that the same N and seed give the same numbers:
 - a sub-voxel translation of the 1 mm grid: a fraction in [0, 1) of a voxel along x, y and z;
@@ -178,14 +178,17 @@ def format_scores(scores: Sequence[float]) -> str:
     return " ".join("nan" if not math.isfinite(s) else f"{s:.10g}" for s in scores)
 
 
-def robustness_columns(score_class: str, scores: Sequence[float], signature: Signature) -> dict:
-    """``score_perturbation_sd`` (Bessel, over computable perturbed scores), ``score_class_agreement`` (share of all
-    perturbations whose class equals the unperturbed one; a perturbation that cannot be scored disagrees) and
-    ``perturbed_scores``."""
+def robustness_columns(score: float, score_class: str, scores: Sequence[float], signature: Signature) -> dict:
+    """``score_perturbation_sd`` (Bessel, over computable perturbed scores), ``score_perturbation_mean_shift`` (their
+    mean minus the unperturbed ``score``: perturbed scores that all lie below the score have a small SD but a
+    negative shift), ``score_class_agreement`` (share of all perturbations whose class equals the unperturbed one; a
+    perturbation that cannot be scored disagrees) and ``perturbed_scores``."""
     finite = np.array([s for s in scores if math.isfinite(s)], dtype=float)
     agreement = sum(1 for s in scores if signature.classify(s) == score_class) / len(scores) if scores else math.nan
     return {
         "score_perturbation_sd": float(finite.std(ddof=1)) if len(finite) >= 2 else math.nan,
+        "score_perturbation_mean_shift": float(finite.mean() - score) if len(finite) and math.isfinite(score)
+        else math.nan,
         "score_class_agreement": float(agreement),
         "perturbed_scores": format_scores(scores),
     }
@@ -202,7 +205,7 @@ def unstable_class_warning(score_class: str, agreement: float) -> "str | None":
 def row_robustness(row: dict, scores: Sequence[float], signature: Signature) -> dict:
     """The robustness columns of a scored lesion-table ``row`` from its perturbed ``scores`` (and its warnings with
     an unstable class)."""
-    columns = robustness_columns(row["score_class"], scores, signature)
+    columns = robustness_columns(row["score"], row["score_class"], scores, signature)
     warning = unstable_class_warning(row["score_class"], columns["score_class_agreement"])
     if warning:
         columns["warnings"] = "; ".join(w for w in (row.get("warnings") or "", warning) if w)

@@ -36,6 +36,18 @@ def test_entropy_is_zero_for_identical_scores_and_one_bit_for_two_equal_groups()
     assert score_entropy([1.0, 1.0, 3.0, 3.0]) == pytest.approx(1.0)
 
 
+def test_entropy_depends_only_on_the_counts_not_on_which_bins_hold_them():
+    def scores(counts):  # counts[k] lesions in the bin [2.0 + k/10, 2.1 + k/10)
+        return [round(2.0 + k / 10 + 0.05, 2) for k, c in enumerate(counts) for _ in range(c)]
+
+    in_order = score_entropy(scores([4, 4, 4, 4, 4, 5, 5, 5]))
+    permuted = score_entropy(scores([5, 4, 4, 5, 4, 4, 5, 4]))
+    # summed in bin order these were 2.9913138334218106 and 2.991313833421811: one cut-point candidate too many
+    assert in_order == permuted
+    p = [4 / 35] * 5 + [5 / 35] * 3
+    assert in_order == pytest.approx(-sum(q * math.log2(q) for q in p), rel=1e-15)
+
+
 def test_metrics_needing_more_lesions_are_nan_not_zero():
     m = heterogeneity_metrics([2.0])
     assert m["min"] == m["max"] == 2.0

@@ -17,7 +17,7 @@ from scipy import ndimage
 from CD8RScoreLib.cli import main
 from CD8RScoreLib.patient import candidate_agreement, patient_summary
 from CD8RScoreLib.perturbation import (draw_perturbations, noise_sd_hu, perturbation_region, perturbed_vois,
-                                       randomise_contour)
+                                       randomise_contour, robustness_columns)
 from CD8RScoreLib.scoring import KvpInfo, LesionInput, ScoringCancelled, score_lesions
 from CD8RScoreLib.signature import default_signature_path, parse_signature
 from CD8RScoreLib.synthetic import make_patient
@@ -121,6 +121,8 @@ def test_cli_score_with_perturbations_adds_columns_in_range_and_patient_candidat
         perturbed = [float(v) for v in row["perturbed_scores"].split()]
         assert len(perturbed) == 3 and all(math.isfinite(v) for v in perturbed)
         assert float(row["score_perturbation_sd"]) == pytest.approx(np.std(perturbed, ddof=1), rel=1e-6)
+        assert float(row["score_perturbation_mean_shift"]) == pytest.approx(
+            np.mean(perturbed) - float(row["score"]), rel=1e-6, abs=1e-9)
     patients = tmp_path / "patients.csv"
     assert main(["patient", "--lesions", out, "--min-volume-ml", 0, "--out", patients]) == 0
     with open(patients, newline="") as handle:
@@ -132,7 +134,19 @@ def test_cli_score_with_perturbations_adds_columns_in_range_and_patient_candidat
                  "--kvp", "120", "--out", plain]) == 0
     with open(plain, newline="") as handle:
         row = next(csv.DictReader(handle))
-    assert row["score_perturbation_sd"] == row["score_class_agreement"] == row["perturbed_scores"] == ""
+    assert (row["score_perturbation_sd"] == row["score_perturbation_mean_shift"] == row["score_class_agreement"]
+            == row["perturbed_scores"] == "")
+
+
+def test_perturbed_scores_all_below_the_score_show_a_shift_the_sd_hides():
+    perturbed = [2.13, 2.14, 2.15, 2.16, 2.17, 2.18, 2.19, 2.20, 2.14, 2.16]  # 0.10-0.17 below 2.30
+    columns = robustness_columns(2.30, "high", perturbed, mean_hu_signature(cutoff=1.0))
+    assert columns["score_perturbation_sd"] < 0.025
+    assert columns["score_perturbation_mean_shift"] == pytest.approx(np.mean(perturbed) - 2.30)
+    assert columns["score_perturbation_mean_shift"] < -0.1
+    # a perturbation that cannot be scored is left out of the shift as of the SD
+    with_nan = robustness_columns(2.30, "high", perturbed + [math.nan], mean_hu_signature(cutoff=1.0))
+    assert with_nan["score_perturbation_mean_shift"] == columns["score_perturbation_mean_shift"]
 
 
 def test_negative_perturbation_count_is_refused(tmp_path, capsys):
