@@ -25,8 +25,8 @@ from .inputs import Exclusions, is_simulated, match_tables, read_clinical, read_
 from .lesion_level import VOLUME_SUBGROUPS_ML, analyse_lesions, spearman
 from .multivariate import backward_stepwise, strip_model, univariate
 from .nomogram import nomogram_model, plot_nomogram, risk_profiles
-from .patient_level import (ENDPOINTS, PRIMARY_METRIC, analyse_patients, patient_metrics, pd_prediction,
-                            progressive_disease_truth)
+from .patient_level import (CUTOFF_ENDPOINT, ENDPOINTS, PRIMARY_METRIC, analyse_patients, patient_metrics,
+                            pd_prediction, progressive_disease_truth)
 from .survival import fit_cox
 
 DEFAULT_SEED = 20220101
@@ -150,8 +150,8 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
     clinical_covs = build_covariates(data, covariate_names)
     univariate_rows, multivariate_results = {}, {}
     for endpoint in ENDPOINTS:
-        opt_cut = survival_blocks[endpoint]["optimised_cutoff"].get("cutoff")
-        covs = clinical_covs + _score_covariates(data, opt_cut, endpoint)
+        opt_cut = survival_blocks[CUTOFF_ENDPOINT]["optimised_cutoff"].get("cutoff")
+        covs = clinical_covs + _score_covariates(data, opt_cut, CUTOFF_ENDPOINT)
         univariate_rows[endpoint] = univariate(data, endpoint, covs)
         multivariate_results[endpoint] = backward_stepwise(data, endpoint, covs, univariate_rows[endpoint])
 

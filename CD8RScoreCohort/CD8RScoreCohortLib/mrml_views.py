@@ -260,10 +260,12 @@ def overview_rows(results: dict) -> pd.DataFrame:
             rows.append({"quantity": f"optimised cut-off of the {opt['metric']} score, {endpoint.upper()}",
                          "detail": opt.get("note", "")})
             continue
-        rows.append({"quantity": f"optimised cut-off of the {opt['metric']} score, {endpoint.upper()} training set",
+        found_on = opt.get("cutoff_endpoint", endpoint)
+        rows.append({"quantity": f"optimised cut-off of the {opt['metric']} score, {found_on.upper()} training set",
                      "estimate": opt["cutoff"], "p": opt.get("p_value_lausen_schumacher"),
                      "detail": f"maximally selected log-rank, {opt['n_train']} training patients; "
-                               "p corrected for the cut-point search (Lausen-Schumacher)"})
+                               "p corrected for the cut-point search (Lausen-Schumacher)" if found_on == endpoint
+                     else f"found on {found_on.upper()}, applied to {endpoint.upper()} (as the melanoma study)"})
         test = opt.get("test") or {}
         ci = test.get("ci95") or [None, None]
         rows.append({"quantity": f"HR high vs low at the optimised cut-off, {endpoint.upper()} test set",

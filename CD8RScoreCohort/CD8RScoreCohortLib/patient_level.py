@@ -4,8 +4,8 @@ Per patient, the metrics of ``CD8RScoreLib.patient.heterogeneity_metrics`` over 
 larger than ``min_volume_ml`` (mL). Each metric is dichotomised (a) at the signature's reference cut-off (score
 metrics min, max and mean; group "high" = metric >= cut-off, as a lesion's score_class), and (b) at an
 optimised cut-off: a seeded 2/3 training / 1/3 test split of patients stratified by the OS event, the maximally
-selected log-rank cut-point on training (``cutpoint.maxstat_logrank``, minprop 0.1; "low" = metric <= cut),
-and the hazard ratio on test. HR convention: high vs low (HR < 1: high metric, longer survival).
+selected log-rank cut-point of OS on training (``cutpoint.maxstat_logrank``, minprop 0.1; "low" = metric <= cut),
+and the hazard ratio on test; PFS and progressive disease use the OS cut-off, as the study did. HR convention: high vs low (HR < 1: high metric, longer survival).
 """
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from .lesion_level import fisher_2x2
 from .survival import cox_high_vs_low, km_summary
 
 ENDPOINTS: tuple[str, ...] = ("os", "pfs")
+CUTOFF_ENDPOINT = "os"
+"""The endpoint the optimised cut-offs are found on (training set); the others apply them, as the melanoma study."""
 REFERENCE_CUTOFF_METRICS: tuple[str, ...] = ("min", "max", "mean")
 """Metrics on the score scale, which the signature's reference cut-off applies to."""
 PRIMARY_METRIC = "min"
@@ -84,26 +86,38 @@ def reference_cutoff_analysis(data: pd.DataFrame, endpoint: str, metric: str, cu
 
 
 def optimised_cutoff_analysis(data: pd.DataFrame, split: pd.Series, endpoint: str, metric: str,
-                              minprop: float = DEFAULT_MINPROP) -> dict:
-    """Cut-point by maximally selected log-rank on training, HR (high = metric > cut) on train, test and all."""
+                              minprop: float = DEFAULT_MINPROP, optimised_on: "dict | None" = None) -> dict:
+    """Cut-point by maximally selected log-rank on training, HR (high = metric > cut) on train, test and all.
+
+    ``optimised_on``: the block of another endpoint whose cut-off is applied here instead of optimising one (the
+    melanoma study optimises on OS in the training set and applies that cut-off to PFS).
+    """
     col = f"score_{metric}"
     d = data[np.isfinite(data[col])]
     train = d[split.loc[d.index] == "train"]
     test = d[split.loc[d.index] == "test"]
     out = {"metric": metric, "n_train": int(len(train)), "n_test": int(len(test)),
            "n_metric_undefined": int(len(data) - len(d))}  # e.g. SD needs 2 lesions, kurtosis 4
-    try:
-        cp = maxstat_logrank(train[f"{endpoint}_time"], train[f"{endpoint}_event"], train[col], minprop=minprop)
-    except ValueError as exc:
-        out.update({"cutoff": None, "note": f"no cut-point on the training set: {exc}", "train": None,
-                    "test": None})
-        return out
-    out.update({"cutoff": cp.cutpoint, "statistic": cp.statistic,
-                "p_value_lausen_schumacher": cp.p_value_lausen_schumacher,
-                "p_value_lausen_schumacher_1994": cp.p_value_lausen_schumacher_1994,
-                "minprop": minprop})
+    if optimised_on is not None:
+        out["cutoff_endpoint"] = optimised_on["cutoff_endpoint"]
+        if optimised_on.get("cutoff") is None:
+            out.update({"cutoff": None, "note": optimised_on.get("note", ""), "train": None, "test": None})
+            return out
+        cut = optimised_on["cutoff"]
+    else:
+        out["cutoff_endpoint"] = endpoint
+        try:
+            cp = maxstat_logrank(train[f"{endpoint}_time"], train[f"{endpoint}_event"], train[col], minprop=minprop)
+        except ValueError as exc:
+            out.update({"cutoff": None, "note": f"no cut-point on the training set: {exc}", "train": None,
+                        "test": None})
+            return out
+        cut = cp.cutpoint
+        out.update({"statistic": cp.statistic, "p_value_lausen_schumacher": cp.p_value_lausen_schumacher,
+                    "p_value_lausen_schumacher_1994": cp.p_value_lausen_schumacher_1994, "minprop": minprop})
+    out["cutoff"] = cut
     for name, frame in (("train", train), ("test", test), ("all", d)):
-        out[name] = _cox_dict(frame[f"{endpoint}_time"], frame[f"{endpoint}_event"], frame[col] > cp.cutpoint)
+        out[name] = _cox_dict(frame[f"{endpoint}_time"], frame[f"{endpoint}_event"], frame[col] > cut)
     return out
 
 
@@ -175,7 +189,9 @@ def analyse_patients(data: pd.DataFrame, reference_cutoff: float, seed: int, min
         for metric in REFERENCE_CUTOFF_METRICS:
             block[f"{metric}_reference_cutoff"] = reference_cutoff_analysis(eligible, endpoint, metric,
                                                                             reference_cutoff)
-        all_optimised = {m: optimised_cutoff_analysis(eligible, split, endpoint, m, minprop) for m in METRICS}
+        all_optimised = {m: optimised_cutoff_analysis(eligible, split, endpoint, m, minprop,
+                                                      out[CUTOFF_ENDPOINT]["optimised_cutoff_by_metric"][m]
+                                                      if endpoint != CUTOFF_ENDPOINT else None) for m in METRICS}
         block["optimised_cutoff"] = all_optimised[PRIMARY_METRIC]
         block["optimised_cutoff_by_metric"] = all_optimised
         out[endpoint] = block

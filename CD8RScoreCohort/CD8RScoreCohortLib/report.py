@@ -159,7 +159,11 @@ def build_report(results: dict, figures: dict) -> str:
                      "(Greenwood, log scale, as R's survfit); NR: not reached; –: no one followed so long.</p>"
                      + _table(["group", "n", "events", "median (95 % CI)", "12-month survival (95 % CI)",
                                "24-month survival (95 % CI)"], km_rows))
-        if opt.get("cutoff") is not None:
+        if opt.get("cutoff") is not None and opt.get("cutoff_endpoint") != endpoint:
+            parts.append(f"<p>Minimum score: the cut-off {_fmt(opt['cutoff'], 4)} found on "
+                         f"{html.escape(opt['cutoff_endpoint'].upper())} in the training set, applied here "
+                         "(as the melanoma study).</p>")
+        elif opt.get("cutoff") is not None:
             parts.append(f"<p>Minimum score: maximally selected log-rank statistic {_fmt(opt['statistic'])} on "
                          f"{opt['n_train']} training patients; Lausen-Schumacher p = "
                          f"{_fmt(opt['p_value_lausen_schumacher'])} (1992), "

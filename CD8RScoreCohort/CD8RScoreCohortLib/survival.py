@@ -45,7 +45,7 @@ def _as_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
     return time, event
 
 
-def _minmin(times: np.ndarray, curve: np.ndarray, tol: float = R_TOLERANCE) -> "float | None":
+def _minmin(times: np.ndarray, curve: np.ndarray, tol: float = R_TOLERANCE, level: float = 0.5) -> "float | None":
     """Where a survival curve (or one of its limit curves) reaches 0.5, as ``survival:::survmean``'s ``minmin``,
     which ``print(survfit(...))`` and ``summary(survfit)$table`` use.
 
@@ -53,14 +53,14 @@ def _minmin(times: np.ndarray, curve: np.ndarray, tol: float = R_TOLERANCE) -> "
     if the curve is 0.5 there (within tol) and later falls below that value, the midpoint between that time and
     the first time it does. None when the curve never reaches 0.5. A limit curve need not be monotone (the upper
     limit rises at the tail when the Greenwood variance grows faster than the curve falls); this reads it in
-    time order, as R does.
+    time order, as R does. ``level`` other than 0.5 gives the other quantiles (``quantile(survfit, 1 - level)``).
     """
-    keep = ~np.isnan(curve) & (curve < 0.5 + tol)
+    keep = ~np.isnan(curve) & (curve < level + tol)
     if not keep.any():
         return None
     x, y = times[keep], curve[keep]
     below = np.flatnonzero(y < y[0])
-    if abs(y[0] - 0.5) < tol and below.size:
+    if abs(y[0] - level) < tol and below.size:
         return float((x[0] + x[below[0]]) / 2)
     return float(x[0])
 
@@ -111,6 +111,23 @@ def km_summary(time, event, times=SURVIVAL_TIMES_MONTHS, confidence: float = 0.9
     time, event = _as_arrays(time, event)
     curve = _km_curve(time, event, confidence)
     return {**_median_of(curve, time, event), "survival": _survival_of(curve, time, times)}
+
+
+def km_quantiles(time, event, probs=(0.25, 0.5, 0.75), confidence: float = 0.95) -> list[dict]:
+    """Times (months) by which a fraction ``p`` of the curve has fallen, with CIs, as ``quantile(survfit(...),
+    probs)``: [{"p", "time", "ci95"}]; None where not reached. The reverse Kaplan-Meier median follow-up is this on
+    the censoring indicator (``follow_up``)."""
+    time, event = _as_arrays(time, event)
+    curve = _km_curve(time, event, confidence)
+    return [{"p": float(p), "time": _minmin(curve["time"], curve["surv"], level=1 - p),
+             "ci95": [_minmin(curve["time"], curve["lower"], level=1 - p),
+                      _minmin(curve["time"], curve["upper"], level=1 - p)]} for p in probs]
+
+
+def at_risk_counts(time, times) -> list[int]:
+    """Numbers at risk (time >= t) at each of ``times`` (months), as ``summary(survfit, times)$n.risk``."""
+    time = np.asarray(time, dtype=float)
+    return [int(np.sum(time >= t)) for t in times]
 
 
 def _median_of(curve: dict, time: np.ndarray, event: np.ndarray) -> dict:
@@ -290,4 +307,36 @@ def cox_table(cph: CoxPHFitter) -> list[dict]:
         rows.append({"term": str(term), "coef": beta, "se": se, "hr": math.exp(beta),
                      "ci95": [math.exp(beta - z * se), math.exp(beta + z * se)],
                      "p_wald": float(2 * norm.sf(abs(beta / se)))})
+    return rows
+
+
+def cox_groups(time, event, group, reference: str) -> list[dict]:
+    """HR of each group against ``reference`` (``coxph(Surv(time, event) ~ relevel(factor(group), reference))``):
+    one {"group", "n", "events", "hr", "ci95", "p_wald", "note"} per other group, in order of first appearance.
+    A group without events, or a reference without events, has no HR (a note says why)."""
+    time, event = _as_arrays(time, event)
+    group = np.asarray(group, dtype=object)
+    others = [g for g in pd.unique(group) if g != reference]
+    rows = [{"group": str(g), "n": int(np.sum(group == g)), "events": int(event[group == g].sum()), "hr": None,
+             "ci95": None, "p_wald": None, "note": ""} for g in others]
+    if not np.any(group == reference):
+        for r in rows:
+            r["note"] = f"no patient in the reference group {reference!r}"
+        return rows
+    if event[group == reference].sum() == 0 or any(r["events"] == 0 for r in rows):
+        for r in rows:
+            r["note"] = "a group has no events; HR not estimable"
+        return rows
+    design = pd.DataFrame({"time": time, "event": event})
+    for g in others:
+        design[str(g)] = (group == g).astype(float)
+    try:
+        table = {t["term"]: t for t in cox_table(fit_cox(design, "time", "event"))}
+    except ConvergenceError:
+        for r in rows:
+            r["note"] = "Cox model did not converge"
+        return rows
+    for r in rows:
+        t = table[r["group"]]
+        r.update(hr=t["hr"], ci95=t["ci95"], p_wald=t["p_wald"], note=t.get("note", ""))
     return rows

@@ -83,9 +83,10 @@ def flatten(results: dict) -> dict:
         for m, opt in pl[ep]["optimised_cutoff_by_metric"].items():
             pre = f"{ep}/{m}/optimised"
             out[f"{pre}/cutoff"] = opt["cutoff"]
-            out[f"{pre}/statistic"] = opt["statistic"]
-            out[f"{pre}/p_lausen_schumacher"] = opt["p_value_lausen_schumacher"]
-            out[f"{pre}/p_lausen_schumacher_1994"] = opt["p_value_lausen_schumacher_1994"]
+            if opt["cutoff_endpoint"] == ep:  # PFS applies the OS cut-off (the study's design)
+                out[f"{pre}/statistic"] = opt["statistic"]
+                out[f"{pre}/p_lausen_schumacher"] = opt["p_value_lausen_schumacher"]
+                out[f"{pre}/p_lausen_schumacher_1994"] = opt["p_value_lausen_schumacher_1994"]
             for part in ("train", "test", "all"):
                 _two_groups(out, f"{pre}/{part}", opt[part])
         for row in pl["univariate"][ep]:

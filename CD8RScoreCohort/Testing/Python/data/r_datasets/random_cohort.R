@@ -79,6 +79,7 @@ two_groups <- function(prefix, t, e, high) {
 }
 
 opt_cut <- list()
+os_cuts <- list()
 for (ep in c("os", "pfs")) {
   tt <- elig[[paste0(ep, "_time")]]; ee <- elig[[paste0(ep, "_event")]]
   km(paste0(ep, "/all"), tt, ee)
@@ -90,20 +91,24 @@ for (ep in c("os", "pfs")) {
     ok <- !is.na(elig[[m]])
     dd <- data.frame(t = tt[ok], e = ee[ok], x = elig[[m]][ok], split = elig$split[ok])
     train <- dd[dd$split == "train", ]
-    m92 <- maxstat.test(Surv(t, e) ~ x, data = train, smethod = "LogRank", pmethod = "Lau92", minprop = 0.1,
-                        maxprop = 0.9)
-    m94 <- maxstat.test(Surv(t, e) ~ x, data = train, smethod = "LogRank", pmethod = "Lau94", minprop = 0.1,
-                        maxprop = 0.9)
     pre <- paste0(ep, "/", m, "/optimised")
     call <- "maxstat.test(Surv(t, e) ~ x, train, smethod = 'LogRank', pmethod = '%s', minprop = 0.1, maxprop = 0.9)%s"
-    put(paste0(pre, "/cutoff"), m92$estimate, sprintf(call, "Lau92", "$estimate"))
-    put(paste0(pre, "/statistic"), m92$statistic, sprintf(call, "Lau92", "$statistic"))
-    put(paste0(pre, "/p_lausen_schumacher"), min(1, m92$p.value), sprintf(call, "Lau92", "$p.value (capped at 1)"))
-    put(paste0(pre, "/p_lausen_schumacher_1994"), min(1, m94$p.value), sprintf(call, "Lau94", "$p.value (capped at 1)"))
-    if (m == "min") opt_cut[[ep]] <- m92$estimate
+    if (ep == "os") {  # the cut-offs are optimised on OS in the training set; PFS applies them (as the study)
+      m92 <- maxstat.test(Surv(t, e) ~ x, data = train, smethod = "LogRank", pmethod = "Lau92", minprop = 0.1,
+                          maxprop = 0.9)
+      m94 <- maxstat.test(Surv(t, e) ~ x, data = train, smethod = "LogRank", pmethod = "Lau94", minprop = 0.1,
+                          maxprop = 0.9)
+      put(paste0(pre, "/statistic"), m92$statistic, sprintf(call, "Lau92", "$statistic"))
+      put(paste0(pre, "/p_lausen_schumacher"), min(1, m92$p.value), sprintf(call, "Lau92", "$p.value (capped at 1)"))
+      put(paste0(pre, "/p_lausen_schumacher_1994"), min(1, m94$p.value), sprintf(call, "Lau94", "$p.value (capped at 1)"))
+      os_cuts[[m]] <- m92$estimate
+    }
+    cut <- os_cuts[[m]]
+    put(paste0(pre, "/cutoff"), cut, sprintf(call, "Lau92", "$estimate on OS"))
+    if (m == "min") opt_cut[[ep]] <- cut
     for (part in c("train", "test", "all")) {
       s <- if (part == "all") dd else dd[dd$split == part, ]
-      two_groups(paste0(pre, "/", part), s$t, s$e, s$x > m92$estimate)
+      two_groups(paste0(pre, "/", part), s$t, s$e, s$x > cut)
     }
   }
 }
