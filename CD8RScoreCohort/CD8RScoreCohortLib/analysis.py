@@ -27,6 +27,7 @@ from .multivariate import backward_stepwise, strip_model, univariate
 from .nomogram import nomogram_model, plot_nomogram, risk_profiles
 from .patient_level import (CUTOFF_ENDPOINT, ENDPOINTS, PRIMARY_METRIC, analyse_patients, patient_metrics,
                             pd_prediction, progressive_disease_truth)
+from .study import analyse_study, make_study_figures, study_table_rows
 from .survival import fit_cox
 
 DEFAULT_SEED = 20220101
@@ -146,6 +147,10 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
                          "is no patient metric to analyse; give a lower value", None, "--min-volume-ml")
     survival_blocks, split = analyse_patients(data, cutoff, seed, minprop)
     data["split"] = split.reindex(data.index).fillna("")
+    study = analyse_study(data, survival_blocks[CUTOFF_ENDPOINT]["optimised_cutoff"].get("cutoff"), ENDPOINTS,
+                          min_volume_ml)
+    for column, values in study.patient_columns.items():
+        data[column] = values
 
     clinical_covs = build_covariates(data, covariate_names)
     univariate_rows, multivariate_results = {}, {}
@@ -207,15 +212,22 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
                 data.loc[data["n_lesions_considered"] > 0, "n_lesions_considered"]),
             "nomogram": nomogram_block,
         },
+        "study": study.block,
     }
     results = jsonable(results)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = _write_tables(out_dir, results, resp, data, univariate_rows, multivariate_results, profiles,
                            exclusions)
+    for name, rows in study_table_rows(results["study"]).items():
+        _write_table(out_dir / name, jsonable(rows))
+        tables.append(name)
     figures = _make_figures(out_dir, results, lesions, resp, data, univariate_rows, nomogram_cph,
                             nomogram_block) if make_figures else {}
-    results["files"] = {"tables": tables, "figures": list(figures)}
+    captions = make_study_figures(out_dir, results["study"], data, data["survival_group"],
+                                  " - SIMULATED DATA" if results["simulated"] else "") if make_figures else {}
+    figures.update({name: name for name in captions})
+    results["files"] = {"tables": tables, "figures": list(figures), "figure_captions": captions}
     atomic_write_text(out_dir / "results.json", json.dumps(results, indent=2, allow_nan=False))
     from .report import build_report
 

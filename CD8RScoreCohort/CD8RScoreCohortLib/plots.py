@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 from lifelines import KaplanMeierFitter
-from lifelines.plotting import add_at_risk_counts
 from matplotlib.figure import Figure
 
 from .roc import roc_curve
+from .survival import at_risk_counts
 
 DPI = 110
 
@@ -23,24 +23,42 @@ def new_figure(figsize: tuple) -> tuple:
 
 def km_plot(time, event, high, title: str, path, xlabel: str = "Months", footnote: str = "") -> None:
     """Kaplan-Meier curves of groups high and low with numbers at risk below the axis."""
+    high = np.asarray(high, dtype=bool)
+    km_groups_plot(time, event, np.where(high, "high", "low"), [("low", "tab:red"), ("high", "tab:blue")], title,
+                   path, xlabel, footnote)
+
+
+def km_groups_plot(time, event, group, order: list[tuple[str, str]], title: str, path, xlabel: str = "Months",
+                   footnote: str = "") -> None:
+    """Kaplan-Meier curves of the groups in ``order`` ((label, colour) pairs; empty groups are skipped), with the
+    numbers at risk below the axis."""
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=float)
-    high = np.asarray(high, dtype=bool)
-    fig, ax = new_figure((7, 5))
-    fitters = []
-    for mask, label, colour in ((~high, "low", "tab:red"), (high, "high", "tab:blue")):
-        if mask.sum() == 0:
-            continue
+    group = np.asarray(group, dtype=object)
+    fig, ax = new_figure((9, 5 + 0.2 * len(order)))
+    ticks = np.arange(0.0, float(time.max()) + 1e-9, 12.0) if time.size else np.array([0.0])
+    shown = [(label, colour) for label, colour in order if np.any(group == label)]
+    for row, (label, colour) in enumerate(shown):
+        mask = group == label
         kmf = KaplanMeierFitter(label=f"{label} (n={int(mask.sum())})")
         kmf.fit(time[mask], event[mask])
         kmf.plot_survival_function(ax=ax, ci_show=False, show_censors=True, color=colour)
-        fitters.append(kmf)
+        # numbers at risk as R's summary(survfit, times)$n.risk and survminer's table: time >= t (lifelines'
+        # add_at_risk_counts leaves out those with an event or censoring exactly at t)
+        y = -54 - 12 * row
+        ax.annotate(label, xy=(0, 0), xycoords="axes fraction", xytext=(-8, y), textcoords="offset points",
+                    ha="right", va="center", fontsize=7, color=colour)
+        for t, n in zip(ticks, at_risk_counts(time[mask], ticks)):
+            ax.annotate(str(n), xy=(t, 0), xycoords=("data", "axes fraction"), xytext=(0, y),
+                        textcoords="offset points", ha="center", va="center", fontsize=7)
+    if shown:
+        ax.annotate("Numbers at risk", xy=(0, 0), xycoords="axes fraction", xytext=(-8, -42),
+                    textcoords="offset points", ha="right", va="center", fontsize=7, fontweight="bold")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Survival probability")
     ax.set_ylim(0, 1.02)
+    ax.set_xticks(ticks)
     ax.set_title(title, fontsize=10)
-    if fitters:
-        add_at_risk_counts(*fitters, ax=ax, fig=fig, rows_to_show=["At risk"])
     if footnote:
         fig.text(0.01, 0.005, footnote, fontsize=7)
     fig.tight_layout()

@@ -35,10 +35,10 @@ def _table(header: list[str], rows: list[list]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _img(path: Path, alt: str) -> str:
+def _img(path: Path, alt: str, caption: "str | None" = None) -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
     return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/>' \
-           f"<figcaption>{html.escape(alt)}</figcaption></figure>"
+           f"<figcaption>{html.escape(caption or alt)}</figcaption></figure>"
 
 
 def _auc_row(label: str, b: dict) -> list:
@@ -207,8 +207,13 @@ def build_report(results: dict, figures: dict) -> str:
             ["risk profile", "points"] + [f"{t:g}-month OS" for t in nomo["times_months"]], prow))
     else:
         parts.append(f"<p>{html.escape(nomo.get('note', 'not available'))}</p>")
+    from .study_report import study_sections
+
+    parts += study_sections(results, figures)
+    shown = results.get("files", {}).get("figure_captions", {})  # shown with their captions in their sections
     parts.append("<h2>Figures</h2>")
     for name, path in figures.items():
-        parts.append(_img(path, name))
+        if name not in shown:
+            parts.append(_img(path, name))
     parts.append(f"<footer><p class='notice'>{html.escape(results['notice'])}</p></footer></body></html>")
     return "\n".join(parts)

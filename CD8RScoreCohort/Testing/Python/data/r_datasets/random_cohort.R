@@ -248,5 +248,54 @@ for (rule in c("optimised", "reference")) {
   put(sprintf("pd/%s/p_fisher", rule), ft$p.value, "fisher.test(...)$p.value")
 }
 
+# ================================================================ the study items (names "study/...")
+# ---------------------------------------------------------------- whole cohort: S2, S4, figure 4D/E, follow-up
+GROUP <- c(none = "no scored lesion > min volume", high = "minimum score high", low = "minimum score low",
+           scored = "a scored lesion > min volume")
+at_risk <- function(prefix, t, longest) {  # every 12 months up to the cohort's longest follow-up
+  times <- seq(0, longest, by = 12)
+  n <- summary(survfit(Surv(t, rep(1, length(t))) ~ 1), times = times, extend = TRUE)$n.risk
+  for (k in seq_along(times)) put(sprintf("%s/at_risk/%g", prefix, times[k]), n[k],
+                                  "summary(survfit(Surv(t, e) ~ 1), times = seq(0, max(t), 12), extend = TRUE)$n.risk")
+}
+groups_survival <- function(prefix, t, e, g, ref) {
+  lr <- survdiff(Surv(t, e) ~ g)
+  df <- length(unique(g)) - 1
+  put(paste0(prefix, "/logrank_chi2"), lr$chisq, "survdiff(Surv(t, e) ~ group)$chisq")
+  put(paste0(prefix, "/p_logrank"), pchisq(lr$chisq, df, lower.tail = FALSE),
+      "pchisq(survdiff(Surv(t, e) ~ group)$chisq, n_groups - 1, lower.tail = FALSE)")
+  f <- coxph(Surv(t, e) ~ relevel(factor(g), ref), ties = "efron")
+  s <- summary(f)$coefficients
+  ci <- exp(confint(f))
+  for (i in seq_len(nrow(s))) {
+    lv <- sub("relevel\\(factor\\(g\\), ref\\)", "", rownames(s)[i])
+    what <- sprintf("coxph(Surv(t, e) ~ relevel(factor(group), '%s'))", ref)
+    put(sprintf("%s/cox/%s/hr", prefix, lv), exp(s[i, 1]), paste0("exp(coef(", what, "))"))
+    put(sprintf("%s/cox/%s/ci_low", prefix, lv), ci[i, 1], paste0("exp(confint(", what, "))[, 1]"))
+    put(sprintf("%s/cox/%s/ci_high", prefix, lv), ci[i, 2], paste0("exp(confint(", what, "))[, 2]"))
+    put(sprintf("%s/cox/%s/p_wald", prefix, lv), s[i, 5], paste0("summary(", what, ")$coefficients[, 5]"))
+  }
+  for (lv in unique(g)) {
+    km(sprintf("%s/group/%s", prefix, lv), t[g == lv], e[g == lv])
+    at_risk(sprintf("%s/group/%s", prefix, lv), t[g == lv], max(t))
+  }
+}
+three <- ifelse(d$n_considered == 0, GROUP[["none"]], ifelse(d$min > opt_cut[["os"]], GROUP[["high"]], GROUP[["low"]]))
+scored <- ifelse(d$n_considered == 0, GROUP[["none"]], GROUP[["scored"]])
+for (ep in c("os", "pfs")) {
+  tt <- d[[paste0(ep, "_time")]]; ee <- d[[paste0(ep, "_event")]]
+  km(sprintf("study/whole/%s/all", ep), tt, ee)
+  at_risk(sprintf("study/whole/%s/all", ep), tt, max(tt))
+  groups_survival(sprintf("study/whole/%s/scored_vs_none", ep), tt, ee, scored, GROUP[["scored"]])
+  groups_survival(sprintf("study/whole/%s/three_groups", ep), tt, ee, three, GROUP[["low"]])
+}
+fu <- quantile(survfit(Surv(d$os_time, 1 - d$os_event) ~ 1), probs = c(0.25, 0.5, 0.75))
+for (k in 1:3) {
+  call <- "quantile(survfit(Surv(os_time, 1 - os_event) ~ 1), probs = c(0.25, 0.5, 0.75))"
+  put(sprintf("study/follow_up/q%d", k), fu$quantile[k], paste0(call, "$quantile"))
+}
+put("study/follow_up/median_lcl", fu$lower[2], "quantile(...)$lower[2]")
+put("study/follow_up/median_ucl", fu$upper[2], "quantile(...)$upper[2]")
+
 write.csv(do.call(rbind, vals), "random_cohort_r_values.csv", row.names = FALSE)
 cat(length(vals), "values\n")

@@ -1,0 +1,122 @@
+"""The melanoma study's remaining items, gathered into the ``study`` block of results.json, its CSV tables, its
+figures (each with a caption) and its report sections.
+
+Each item lives in its own module; this one runs them in order and writes what they return. docs/paper-items.md
+maps every table and figure of the paper (Sun et al., J Immunother Cancer 2022) to where it is produced.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .whole_cohort import (HIGH_GROUP, LOW_GROUP, NO_LESION_GROUP, SCORED_GROUP, whole_cohort_survival)
+
+ENDPOINT_TITLES = {"os": "Overall survival", "pfs": "Progression-free survival"}
+
+
+@dataclass
+class Study:
+    """The ``study`` block of results.json and the per-patient columns it adds to patient_metrics.csv."""
+
+    block: dict
+    patient_columns: dict = field(default_factory=dict)  # column name -> Series indexed like the patient table
+
+
+def analyse_study(data: pd.DataFrame, os_cutoff: "float | None", endpoints: tuple[str, ...],
+                  min_volume_ml: float) -> Study:
+    """Run the study items on the patient table ``data`` (one row per patient, ``patient_metrics``)."""
+    whole, groups = whole_cohort_survival(data, os_cutoff, endpoints, min_volume_ml)
+    return Study(block={"whole_cohort": whole}, patient_columns={"survival_group": groups})
+
+
+def study_table_rows(block: dict) -> dict[str, list[dict]]:
+    """CSV name -> rows of the study's tables."""
+    whole = block["whole_cohort"]
+    survival_rows, risk_rows = [], []
+    for endpoint in ("os", "pfs"):
+        if endpoint not in whole:
+            continue
+        ep = whole[endpoint]
+        analyses = [("all patients", {"groups": {"all": ep["all"]}, "at_risk": ep["all"]["at_risk"]}),
+                    ("scored lesion vs none", ep["scored_vs_none"])]
+        if "three_groups" in ep:
+            analyses.append(("three groups", ep["three_groups"]))
+        for analysis, res in analyses:
+            cox = {c["group"]: c for c in res.get("cox", [])}
+            for group, km in res["groups"].items():
+                c = cox.get(group, {})
+                ci = km["ci95"]
+                hr_ci = c.get("ci95") or [None, None]
+                survival_rows.append({
+                    "endpoint": endpoint, "analysis": analysis, "group": group, "n": km["n"], "events": km["events"],
+                    "median": km["median"], "median_ci_low": ci[0], "median_ci_high": ci[1],
+                    "reference": res.get("reference", ""), "hr_vs_reference": c.get("hr"), "hr_ci_low": hr_ci[0],
+                    "hr_ci_high": hr_ci[1], "p_wald": c.get("p_wald"),
+                    "p_logrank": res.get("logrank", {}).get("p"), "logrank_df": res.get("logrank", {}).get("df")})
+            times = res["at_risk"]["times"]
+            for group in res["groups"]:
+                for t, n in zip(times, res["at_risk"][group]):
+                    risk_rows.append({"endpoint": endpoint, "analysis": analysis, "group": group, "time_months": t,
+                                      "n_at_risk": n})
+    fu = whole["follow_up"]
+    return {"whole_cohort_survival.csv": survival_rows, "numbers_at_risk.csv": risk_rows,
+            "follow_up.csv": [{"method": fu["method"], "median_months": fu["median"], "ci_low": fu["ci95"][0],
+                               "ci_high": fu["ci95"][1], "q1_months": fu["iqr"][0], "q3_months": fu["iqr"][1]}]}
+
+
+def make_study_figures(out_dir: Path, block: dict, data: pd.DataFrame, groups: pd.Series, simulated: str
+                       ) -> dict[str, str]:
+    """Write the study's PNG figures; returns file name -> caption."""
+    from . import plots
+
+    whole = block["whole_cohort"]
+    captions = {}
+    scored = (data["n_lesions_considered"] > 0).map({True: SCORED_GROUP, False: NO_LESION_GROUP})
+    for endpoint in ("os", "pfs"):
+        if endpoint not in whole:
+            continue
+        ep, title = whole[endpoint], ENDPOINT_TITLES[endpoint]
+        t, e = data[f"{endpoint}_time"], data[f"{endpoint}_event"]
+        km = ep["all"]
+        name = f"km_{endpoint}_whole_cohort.png"
+        plots.km_groups_plot(t, e, ["all patients"] * len(t), [("all patients", "black")],
+                             f"{title}, all patients{simulated}", out_dir / name)
+        captions[name] = (f"{title} of all {km['n']} patients ({km['events']} events): median "
+                          f"{_months(km['median'])} (95 % CI {_months(km['ci95'][0])} to {_months(km['ci95'][1])}) "
+                          "(supplementary figure S2).")
+        res = ep["scored_vs_none"]
+        name = f"km_{endpoint}_no_scored_lesion_vs_rest.png"
+        plots.km_groups_plot(t, e, scored, [(NO_LESION_GROUP, "tab:green"), (SCORED_GROUP, "tab:blue")],
+                             f"{title}: no scored lesion > {whole['min_volume_ml']:g} mL vs the rest{simulated}",
+                             out_dir / name)
+        captions[name] = (f"{title} of patients without a scored lesion > {whole['min_volume_ml']:g} mL against the "
+                          f"rest; log-rank p = {_p(res['logrank']['p'])} (supplementary figure S4).")
+        if "three_groups" in ep:
+            res = ep["three_groups"]
+            name = f"km_{endpoint}_three_groups.png"
+            plots.km_groups_plot(t, e, groups, [(NO_LESION_GROUP, "tab:green"), (HIGH_GROUP, "tab:blue"),
+                                                (LOW_GROUP, "tab:red")],
+                                 f"{title}, three groups (cut-off {whole['three_groups_cutoff']:.4g}){simulated}",
+                                 out_dir / name)
+            hrs = "; ".join(f"{c['group']} HR {_num(c['hr'])} ({_num((c['ci95'] or [None])[0])}-"
+                            f"{_num((c['ci95'] or [None, None])[1])}), p = {_p(c['p_wald'])}" for c in res["cox"])
+            captions[name] = (f"{title} in three groups (figure 4{'D' if endpoint == 'os' else 'E'}): no scored "
+                              f"lesion > {whole['min_volume_ml']:g} mL, minimum score high or low at the cut-off "
+                              f"{whole['three_groups_cutoff']:.4g} optimised on OS in the training set. Log-rank "
+                              f"(2 df) p = {_p(res['logrank']['p'])}; Cox HRs against {res['reference']}: {hrs}. "
+                              "Numbers at risk below the axis.")
+    return captions
+
+
+def _num(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _months(value) -> str:
+    return "not reached" if value is None else f"{value:.1f} months"
+
+
+def _p(value) -> str:
+    return "–" if value is None else (f"{value:.2g}" if value >= 1e-4 else "< 0.0001")

@@ -1,0 +1,67 @@
+"""Report sections of the study items (``study`` block of results.json), each figure with its caption."""
+from __future__ import annotations
+
+import html
+
+from .report import _ci, _fmt, _img, _table
+
+ENDPOINT_TITLES = {"os": "Overall survival", "pfs": "Progression-free survival"}
+
+
+def _median(km: dict) -> str:
+    ci = km["ci95"]
+    lo, hi = ("NR" if v is None else _fmt(v) for v in ci)
+    return f"{'not reached' if km['median'] is None else _fmt(km['median'])} ({lo}–{hi})"
+
+
+def _figures(names: list[str], figures: dict, captions: dict) -> list[str]:
+    return [_img(figures[n], n, captions.get(n)) for n in names if n in figures]
+
+
+def whole_cohort_section(whole: dict, figures: dict, captions: dict) -> list[str]:
+    """Whole cohort: follow-up, KM of all patients, scored vs none, the three groups of figure 4D/E."""
+    fu = whole["follow_up"]
+    parts = ["<h2>Whole cohort survival (figure 4D/E, supplementary figures S2 and S4)</h2>",
+             f"<p>{whole['n']} patients. Median follow-up {_fmt(fu['median'])} months (IQR {_fmt(fu['iqr'][0])}–"
+             f"{_fmt(fu['iqr'][1])}; {html.escape(fu['method'])}). Groups: "
+             + "; ".join(f"<i>{html.escape(k)}</i>: {html.escape(v)}" for k, v in whole["group_definitions"].items()
+                         if v) + ". Medians in months with 95 % CI (NR: not reached).</p>"]
+    for endpoint in ("os", "pfs"):
+        ep = whole.get(endpoint)
+        if ep is None:
+            continue
+        rows = [["all patients", _fmt(ep["all"]["n"]), _fmt(ep["all"]["events"]), _median(ep["all"]), "", "", ""]]
+        for analysis in ("scored_vs_none", "three_groups"):
+            res = ep.get(analysis)
+            if res is None:
+                continue
+            cox = {c["group"]: c for c in res.get("cox", [])}
+            for group, km in res["groups"].items():
+                c = cox.get(group)
+                hr = "reference" if group == res.get("reference") else (
+                    f"{_fmt(c['hr'])} ({_ci(c['ci95'])}), p {_fmt(c['p_wald'])}" if c and c["hr"] is not None
+                    else html.escape((c or {}).get("note", "–")))
+                rows.append([html.escape(group), _fmt(km["n"]), _fmt(km["events"]), _median(km), hr,
+                             _fmt(res["logrank"]["p"]), _fmt(res["logrank"]["df"])])
+        parts.append(f"<h3>{ENDPOINT_TITLES[endpoint]}</h3>" + _table(
+            ["group", "n", "events", "median (95 % CI)", "Cox HR vs reference (95 % CI), Wald p", "log-rank p",
+             "df"], rows))
+        names = [f"km_{endpoint}_whole_cohort.png", f"km_{endpoint}_no_scored_lesion_vs_rest.png",
+                 f"km_{endpoint}_three_groups.png"]
+        res = ep.get("three_groups")
+        if res:
+            times = res["at_risk"]["times"]
+            parts.append("<p>Numbers at risk (three groups)</p>" + _table(
+                ["group"] + [f"{t:g} mo" for t in times],
+                [[html.escape(g)] + [str(n) for n in res["at_risk"][g]] for g in res["groups"]]))
+        parts += _figures(names, figures, captions)
+    return parts
+
+
+def study_sections(results: dict, figures: dict) -> list[str]:
+    """HTML of the study sections; ``figures``: file name -> path."""
+    study = results.get("study")
+    if not study:
+        return []
+    captions = results.get("files", {}).get("figure_captions", {})
+    return whole_cohort_section(study["whole_cohort"], figures, captions)
