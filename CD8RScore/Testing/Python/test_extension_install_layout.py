@@ -41,3 +41,15 @@ def test_every_resource_of_a_module_folder_is_installed():
         on_disk = {p.relative_to(REPO / module).as_posix() for p in (REPO / module / "Resources").rglob("*")
                    if p.is_file()}
         assert on_disk <= listed, (module, sorted(on_disk - listed))
+
+
+def test_the_packaged_extension_carries_the_projects_licence_and_readme():
+    """EXTENSION_LICENSE_FILE and EXTENSION_README_FILE name the project's files (unset, Slicer packages its own
+    License.txt and README.md: Slicer v5.8.0 CMake/UseSlicer.cmake.in); the licence is the BSD-3 of pyproject."""
+    text = (REPO / "CMakeLists.txt").read_text(encoding="utf-8")
+    for variable, name in (("EXTENSION_LICENSE_FILE", "LICENSE"), ("EXTENSION_README_FILE", "README.md")):
+        value = re.search(rf'set\({variable}\s+"([^"]+)"\)', text).group(1)
+        path = Path(value.replace("${CMAKE_CURRENT_SOURCE_DIR}", str(REPO)))
+        assert path == REPO / name and path.is_file(), (variable, value)
+    assert (REPO / "LICENSE").read_text(encoding="utf-8").startswith("BSD 3-Clause License")
+    assert 'license = { text = "BSD-3-Clause" }' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
