@@ -105,10 +105,20 @@ def _read_dicom_series(path: Path, info: AcquisitionInfo) -> tuple[sitk.Image, A
     return image, info
 
 
+def at_storage_precision(image: sitk.Image) -> sitk.Image:
+    """``image`` with each spacing (mm) that is exactly a float32 number read as the shortest decimal float32 keeps
+    that way: NIfTI stores spacings in float32 (0.8 mm becomes 0.800000011920929 mm), and a CT saved as NIfTI must
+    give the lesion table of the same CT in NRRD or DICOM. A spacing that is not a float32 number is left as is."""
+    image.SetSpacing(tuple(float(str(np.float32(s))) if float(np.float32(s)) == s else s
+                           for s in image.GetSpacing()))
+    return image
+
+
 def _checked_ct(image: sitk.Image, info: AcquisitionInfo, path: Path) -> tuple[sitk.Image, AcquisitionInfo]:
     if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
         raise InputError(f"expected a 3D scalar CT, got {image.GetDimension()}D with "
                          f"{image.GetNumberOfComponentsPerPixel()} component(s)", path, "--image")
+    at_storage_precision(image)
     if info.slice_thickness_mm is None:
         info.slice_thickness_mm = float(image.GetSpacing()[2])
     info.value_warnings = check_ct_values(image, info.modality, path)  # on the stored pixel type: no copy
@@ -232,6 +242,8 @@ def read_segmentation(path: "str | Path", image: sitk.Image) -> list[SegmentMask
         seg = sitk.ReadImage(str(path))
     except RuntimeError as exc:
         raise InputError(f"cannot read the segmentation: {_first_line(exc)}", path, "--segmentation") from None
+    if seg.GetDimension() == 3:
+        at_storage_precision(seg)
     is_slicer_seg = path.name.lower().endswith(".seg.nrrd") or any(
         _SEGMENT_KEY.match(k) for k in seg.GetMetaDataKeys())
     if is_slicer_seg:

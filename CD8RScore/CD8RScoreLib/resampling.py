@@ -1,6 +1,7 @@
 """IBSI interpolation to an isotropic grid (IBSI 1 reference manual, "Notes on interpolation"); spacings in mm.
 
-The new grid has ceil(extent / new spacing) voxels per axis and the same centre as the original grid; the image
+The new grid has ceil(extent / new spacing) voxels per axis (:func:`grid_voxel_count`: robust to the precision a
+spacing is stored with) and the same centre as the original grid; the image
 is interpolated trilinearly with nearest-value padding and rounded to integers (HU); the mask is interpolated
 trilinearly in float and kept where >= 0.5 (">=": on the IBSI CT phantom thousands of values are exactly 0.5).
 
@@ -21,6 +22,12 @@ MASK_THRESHOLD = 0.5
 # fraction that is exactly 0.5 in exact arithmetic (a new voxel centre halfway between two slices) is kept
 # whatever the last bits of the floating-point sum. Six, as mirp (IBSI-validated) rounds.
 MASK_FRACTION_DECIMALS = 6
+# The IBSI voxel count ceil(n * old spacing / new spacing) ignores an excess of the extent over a whole number of new
+# voxels below this fraction of the extent. A spacing stored in float32 (NIfTI keeps 0.8 mm as 0.800000011920929 mm,
+# 1.5e-8 relative; float32 rounds by at most 6e-8) or printed with 7 significant digits (5e-8) must not add a voxel,
+# which would shift the whole grid by half a voxel and change every score. 1e-6 of a 2000-voxel extent is 0.002
+# voxel: no real extent is that close above a whole number.
+GRID_EXTENT_RELATIVE_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -48,13 +55,18 @@ class IbsiGrid:
         return np.maximum(start, 0), np.minimum(stop, size), cut
 
 
+def grid_voxel_count(extent_voxels: float) -> int:
+    """IBSI's ceil(extent / new spacing) for an extent of ``extent_voxels`` new voxels, at least 1; an extent within
+    GRID_EXTENT_RELATIVE_TOLERANCE above a whole number counts as that number (storage precision, not geometry)."""
+    return max(1, math.ceil(extent_voxels * (1.0 - GRID_EXTENT_RELATIVE_TOLERANCE)))
+
+
 def whole_image_grid(image: sitk.Image, spacing_mm: tuple[float, float, float]) -> IbsiGrid:
     """The IBSI grid of ``image`` at ``spacing_mm`` (size by ceiling, centre aligned with the image's centre)."""
     old_size = np.array(image.GetSize(), dtype=float)
     old_spacing, new_spacing = np.array(image.GetSpacing(), dtype=float), np.array(spacing_mm, dtype=float)
     step = new_spacing / old_spacing
-    # a tiny tolerance so that an extent that is an exact multiple of the new spacing does not gain a voxel
-    size = [max(1, math.ceil(n - 1e-9)) for n in old_size * old_spacing / new_spacing]
+    size = [grid_voxel_count(n) for n in old_size * old_spacing / new_spacing]
     first = (old_size - 1.0) / 2.0 - (np.array(size, dtype=float) - 1.0) / 2.0 * step
     return IbsiGrid(tuple(int(n) for n in size), tuple(float(s) for s in spacing_mm),
                     tuple(float(v) for v in first), tuple(float(v) for v in step))
