@@ -12,6 +12,8 @@ corners, and a point is not a corner when (a) points of its own row lie on both 
 leftmost point of its row and rows both above and below reach at least as far left (or the same to the right):
 it then lies on a segment between two points of the hull. Both tests run on half-voxel index units (integers),
 so the selection is exact; distances are computed in mm in float64.
+"z" is the patient's head-foot axis whatever the order the voxels are stored in (patient_axes.axial_stack): a CT
+stored with its axes permuted or flipped has the same diameters.
 (A convex hull per plane, e.g. scipy's Qhull, would select fewer points, but its set-up costs more per plane
 than comparing the candidates of all of a lesion's planes at once.)
 """
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 import SimpleITK as sitk
+
+from .patient_axes import axial_stack
 
 # Planes are compared in batches of at most this many point pairs (bounds the memory to ~100 MB).
 PAIRS_PER_BATCH = 4_000_000
@@ -55,13 +59,13 @@ def _reaches_farthest(x: np.ndarray, plane: np.ndarray) -> np.ndarray:
 
 
 def longest_axial_diameter_mm(mask: sitk.Image) -> float:
-    """Longest diameter (mm) in the row-column (axial) plane of a binary mask; 0 for an empty mask."""
-    mask_zyx = sitk.GetArrayViewFromImage(mask) != 0
+    """Longest diameter (mm) in the patient's axial planes of a binary mask; 0 for an empty mask."""
+    mask_zyx, x_spacing_mm, y_spacing_mm = axial_stack(mask)
     if not mask_zyx.any():
         return 0.0
     plane, y2, x2 = _row_ends(mask_zyx)
-    y_mm = y2 * (mask.GetSpacing()[1] / 2.0)
-    x_mm = x2 * (mask.GetSpacing()[0] / 2.0)
+    y_mm = y2 * (y_spacing_mm / 2.0)
+    x_mm = x2 * (x_spacing_mm / 2.0)
     start = np.flatnonzero(np.r_[True, plane[1:] != plane[:-1]])
     count = np.diff(np.r_[start, len(plane)])
     by_size = np.argsort(-count, kind="stable")

@@ -17,6 +17,7 @@ import SimpleITK as sitk
 
 from .errors import InputError
 from .input_checks import check_ct_values, check_label_values
+from .patient_axes import slice_spacing_mm
 from .segment_mask import SegmentMask  # noqa: F401  (the readers' result type, also imported from here)
 
 # Geometry agreement between CT and segmentation: fraction of a voxel (origin) and relative (spacing/direction).
@@ -120,7 +121,7 @@ def _checked_ct(image: sitk.Image, info: AcquisitionInfo, path: Path) -> tuple[s
                          f"{image.GetNumberOfComponentsPerPixel()} component(s)", path, "--image")
     at_storage_precision(image)
     if info.slice_thickness_mm is None:
-        info.slice_thickness_mm = float(image.GetSpacing()[2])
+        info.slice_thickness_mm = slice_spacing_mm(image)  # the head-foot axis, whatever the storage order
     info.value_warnings = check_ct_values(image, info.modality, path)  # on the stored pixel type: no copy
     return image, info
 

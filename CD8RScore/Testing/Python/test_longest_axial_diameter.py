@@ -110,3 +110,23 @@ def test_single_voxel_and_square_diameters_are_the_analytic_values():
 
 def test_empty_mask_has_no_diameter():
     assert longest_axial_diameter_mm(as_mask(np.zeros((3, 4, 5)), (1.0, 1.0, 1.0))) == 0.0
+
+
+@pytest.mark.parametrize("order", [(2, 0, 1), (1, 2, 0), (0, 2, 1)])
+@pytest.mark.parametrize("flip", [(False, False, False), (True, False, True)])
+def test_diameter_is_measured_in_the_patients_axial_plane_whatever_the_storage_order(order, flip):
+    """The same lesion stored with permuted and flipped axes (a valid direction matrix, same physical voxels) has
+    the same longest axial diameter, and the slice thickness is the head-foot spacing."""
+    from CD8RScoreLib.patient_axes import slice_spacing_mm
+
+    spacing = (0.8, 0.8, 2.5)
+    plain = as_mask(crescent(spacing), spacing)
+    stored = sitk.Flip(sitk.PermuteAxes(plain, order), flip)
+    centre = np.mean([plain.TransformIndexToPhysicalPoint(tuple(int(i) for i in p[::-1]))
+                      for p in np.argwhere(sitk.GetArrayViewFromImage(plain))], axis=0)
+    centre_stored = np.mean([stored.TransformIndexToPhysicalPoint(tuple(int(i) for i in p[::-1]))
+                             for p in np.argwhere(sitk.GetArrayViewFromImage(stored))], axis=0)
+    np.testing.assert_allclose(centre_stored, centre, atol=1e-9)  # the same lesion in the patient
+    assert stored.GetSpacing() != plain.GetSpacing() or order == (0, 1, 2)
+    assert longest_axial_diameter_mm(stored) == pytest.approx(longest_axial_diameter_mm(plain), abs=TOLERANCE_MM)
+    assert slice_spacing_mm(stored) == 2.5
