@@ -167,11 +167,6 @@ def _label_map_masks(labels: sitk.Image, path: Path) -> list[SegmentMask]:
     """One SegmentMask per label value, each cropped to its bounding box (kept on the label map's grid)."""
     check_label_values(labels, path)
     pixel = labels.GetPixelID()
-    if pixel in (sitk.sitkFloat32, sitk.sitkFloat64):
-        array = sitk.GetArrayViewFromImage(labels)
-        if not np.all(np.mod(array, 1) == 0):
-            raise InputError("label map holds non-integer values; give one integer label per lesion",
-                             path, "--segmentation")
     if pixel not in (sitk.sitkUInt8, sitk.sitkUInt16, sitk.sitkUInt32):  # unsigned labels are used as they are
         labels = sitk.Cast(labels, sitk.sitkUInt32)
     stats = sitk.LabelShapeStatisticsImageFilter()

@@ -67,15 +67,32 @@ def check_ct_values(image: sitk.Image, modality: "str | None", path: "str | Path
     return warnings
 
 
+# Label values are read as uint32 (SimpleITK's label statistics): a larger value would wrap onto another lesion.
+MAX_LABEL = 2 ** 32 - 1
+
+
 def check_label_values(labels: sitk.Image, path: "str | Path") -> None:
-    """Refuse a label map with negative values (labels are positive integers, 0 = background)."""
-    if labels.GetPixelID() in (sitk.sitkUInt8, sitk.sitkUInt16, sitk.sitkUInt32, sitk.sitkUInt64):
+    """Refuse a label map whose values are not lesion labels: integers from 0 (background) to MAX_LABEL."""
+    pixel = labels.GetPixelID()
+    if pixel in (sitk.sitkUInt8, sitk.sitkUInt16, sitk.sitkUInt32):
         return
+    if pixel in (sitk.sitkFloat32, sitk.sitkFloat64):
+        array = sitk.GetArrayViewFromImage(labels)
+        if not np.all(np.mod(array, 1) == 0):  # NaN and inf included (their remainder is NaN)
+            raise InputError("label map holds non-integer values; give one integer label per lesion",
+                             path, "--segmentation")
     extrema = sitk.MinimumMaximumImageFilter()
     extrema.Execute(labels)
     if extrema.GetMinimum() < 0:
         raise InputError(f"label map holds negative values (lowest {extrema.GetMinimum():g}); lesion labels are "
                          "positive integers and 0 is background", path, "--segmentation")
+    if pixel in (sitk.sitkUInt64, sitk.sitkInt64):  # exact: the filter's double maximum rounds 64-bit values
+        highest = int(np.max(sitk.GetArrayViewFromImage(labels)))
+    else:
+        highest = extrema.GetMaximum()
+    if highest > MAX_LABEL:
+        raise InputError(f"label map holds the value {int(highest)}, above the largest label {MAX_LABEL}; number the "
+                         "lesions 1, 2, 3, ...", path, "--segmentation")
 
 
 def voi_value_problem(image: sitk.Image, vois: "dict[str, sitk.Image]", discretisation: "Discretisation") -> str:

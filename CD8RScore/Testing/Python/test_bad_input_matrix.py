@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 import pytest
@@ -214,7 +215,37 @@ def inputs(tmp_path_factory) -> Path:
     write_rows(d / "lesions_three.csv", [r for r in lesion_rows if r["patient_id"] in three])
     (d / "a_folder").mkdir()
     (d / "existing_file.txt").write_text("keep me\n")
+    _odd_inputs(d, hu, labels)
     return d
+
+
+def _odd_inputs(d: Path, hu: np.ndarray, labels: np.ndarray) -> None:
+    """Inputs that are valid files but odd or hostile: storage precision, storage order, huge labels, control
+    characters, formula-like text."""
+    # a CT whose extent is a whole number of 1 mm voxels at 0.8 mm (50 x 0.8 = 40 mm): NIfTI stores 0.8 in float32
+    ct08 = _image(np.pad(hu, ((0, 0), (0, 2), (0, 2)), mode="edge"))
+    ct08.SetSpacing((0.8, 0.8, 2.0))
+    labels08 = _image(np.pad(labels, ((0, 0), (0, 2), (0, 2))), ct08)
+    for ext in ("nrrd", "nii.gz"):
+        _write(ct08, d / f"ct08.{ext}")
+        _write(labels08, d / f"labels08.{ext}")
+    for image in (ct08, labels08):
+        image.SetSpacing((0.8 + 1.5e-8, 0.8 + 1.5e-8, 2.0))
+    _write(ct08, d / "ct08_nudged.nrrd")
+    _write(labels08, d / "labels08_nudged.nrrd")
+    # 5 mm slices, stored plainly, with permuted axes, and permuted and flipped (same voxels in the patient)
+    thick = _image(hu)
+    thick.SetSpacing((1.0, 1.0, 5.0))
+    thick_labels = _image(labels, thick)
+    for name, change in (("plain", lambda im: im), ("permuted", lambda im: sitk.PermuteAxes(im, (2, 0, 1))),
+                         ("flipped", lambda im: sitk.Flip(sitk.PermuteAxes(im, (1, 2, 0)), (True, False, True)))):
+        _write(change(thick), d / f"ct_thick_{name}.nrrd")
+        _write(change(thick_labels), d / f"labels_thick_{name}.nrrd")
+    # labels beyond uint32 (wrapped onto lesion 1 by a cast) and as float64
+    huge = labels.astype(np.uint64)
+    huge[2, 4, 40] = 2 ** 32 + 1
+    _write(_image(huge, _image(hu)), d / "labels_uint64.nrrd")
+    _write(_image(huge.astype(np.float64), _image(hu)), d / "labels_float64_huge.nrrd")
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -233,6 +264,27 @@ class Case:
     rows: dict = field(default_factory=dict)  # lesion_id -> {column: fragment} in the output CSV (exit 0)
     fault: "str | None" = None  # an OS failure injected while writing
     copies: dict = field(default_factory=dict)  # input file -> name in the output folder, for files a command edits
+    check: "Callable[[Path, Path], None] | None" = None  # more assertions on (output folder, inputs folder)
+
+
+def _same_table_as(*reference_argv: str) -> Callable[[Path, Path], None]:
+    """The lesion table equals byte for byte the one ``score`` writes from ``reference_argv`` (inputs folder)."""
+    def check(out: Path, inputs: Path) -> None:
+        reference = out / "reference.csv"
+        assert main(["score", *[a.replace("{in}", str(inputs)) for a in reference_argv], "--out", reference]) == 0
+        assert (out / "lesions.csv").read_bytes() == reference.read_bytes()
+    return check
+
+
+def _same_columns_as(columns: Sequence[str], *reference_argv: str) -> Callable[[Path, Path], None]:
+    """The lesion table's ``columns`` equal those ``score`` writes from ``reference_argv``."""
+    def check(out: Path, inputs: Path) -> None:
+        reference = out / "reference.csv"
+        assert main(["score", *[a.replace("{in}", str(inputs)) for a in reference_argv], "--out", reference]) == 0
+        got, expected = _read_rows(out / "lesions.csv"), _read_rows(reference)
+        assert {k: [r[c] for c in columns] for k, r in got.items()} == \
+            {k: [r[c] for c in columns] for k, r in expected.items()}
+    return check
 
 
 def score(image="ct.nrrd", seg="labels.nrrd", *extra) -> list[str]:
@@ -372,6 +424,27 @@ CASES = [
          ["sig_list.json", "JSON object"]),
     Case("signature missing", score("ct.nrrd", "labels.nrrd", "--signature", "{in}/nowhere.json"), 2,
          ["nowhere.json", "not found"]),
+    # 12. silent wrong results: storage precision, storage order, label range
+    Case("CT saved as NIfTI (spacing in float32)", score("ct08.nii.gz", "labels08.nii.gz", "--patient-id", "P1"), 0,
+         rows={"1": {"computable": "1"}},
+         check=_same_table_as("--image", "{in}/ct08.nrrd", "--segmentation", "{in}/labels08.nrrd", "--patient-id",
+                              "P1")),
+    Case("NRRD spacing off by 1.5e-8 mm", score("ct08_nudged.nrrd", "labels08_nudged.nrrd"), 0,
+         rows={"1": {"computable": "1"}},
+         check=_same_columns_as(("core_voxels", "ring_voxels", "score_class"), "--image", "{in}/ct08.nrrd",
+                                "--segmentation", "{in}/labels08.nrrd")),
+    Case("CT stored with permuted axes", score("ct_thick_permuted.nrrd", "labels_thick_permuted.nrrd"), 0,
+         rows={"1": {"computable": "1", "warnings": "slice thickness 5 mm"}},
+         check=_same_columns_as(("longest_axial_diameter_mm", "volume_ml", "warnings"), "--image",
+                                "{in}/ct_thick_plain.nrrd", "--segmentation", "{in}/labels_thick_plain.nrrd")),
+    Case("CT stored permuted and flipped", score("ct_thick_flipped.nrrd", "labels_thick_flipped.nrrd"), 0,
+         rows={"1": {"computable": "1", "warnings": "slice thickness 5 mm"}},
+         check=_same_columns_as(("longest_axial_diameter_mm", "volume_ml", "warnings"), "--image",
+                                "{in}/ct_thick_plain.nrrd", "--segmentation", "{in}/labels_thick_plain.nrrd")),
+    Case("uint64 label beyond 2^32-1", score(seg="labels_uint64.nrrd"), 2,
+         ["labels_uint64.nrrd", "--segmentation", "4294967297, above the largest label"]),
+    Case("float64 label beyond 2^32-1", score(seg="labels_float64_huge.nrrd"), 2,
+         ["labels_float64_huge.nrrd", "--segmentation", "4294967297, above the largest label"]),
 ]
 
 
@@ -444,12 +517,14 @@ def test_bad_input_matrix(case: Case, inputs: Path, tmp_path: Path, monkeypatch,
     if argv[0] == "cohort":
         results = json.loads((out / "analysis" / "results.json").read_text())
         assert results["counts"]["patients_analysed"] > 0
+    if case.check is not None:
+        case.check(out, inputs)
     if case.copies:  # the edited file keeps its rows and gains the new ones
         text = (out / "cohort.csv").read_text(encoding="utf-8")
         assert "P9,E0,1,lésion" in text and "P1,E0,1" in text
 
 
 def test_matrix_covers_every_class_of_bad_input():
-    """The README's reliability section states this count: keep them in step."""
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
-    assert f"{len(CASES)} cases" in readme
+    """docs/reliability.md states this count: keep them in step."""
+    page = (Path(__file__).resolve().parents[3] / "docs" / "reliability.md").read_text(encoding="utf-8")
+    assert f"bad-input matrix holds {len(CASES)} cases" in page
