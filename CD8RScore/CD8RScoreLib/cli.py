@@ -120,21 +120,25 @@ def load_case(image_path: "str | Path", segmentation_path: "str | Path", locatio
 def score_case(image_path: "str | Path", segmentation_path: "str | Path", locations_path: "str | Path | None",
                kvp_kv: "float | None", signature: "Signature", patient_id: "str | None" = None, timepoint: str = "E0",
                progress: "Callable[[int, int, str], None] | None" = None, perturbations: Sequence = (),
-               executor: "Executor | None" = None) -> list[dict]:
+               executor: "Executor | None" = None, min_volume_ml: "float | None" = None) -> list[dict]:
     """Lesion-table rows of one CT (one row per lesion, DESIGN §5): the work of ``score`` and of each batch case.
 
     ``perturbations`` (perturbation.draw_perturbations): each scored lesion also gets the robustness columns, scored
-    in ``executor``'s worker processes if given (scoring.score_lesions)."""
+    in ``executor``'s worker processes if given (scoring.score_lesions). ``min_volume_ml`` (default 1 mL): the
+    least-infiltrated lesion is the lowest score among the computable lesions larger than this."""
+    from .patient import DEFAULT_MIN_VOLUME_ML
     from .scoring import score_lesions
 
     case = load_case(image_path, segmentation_path, locations_path, kvp_kv, signature, patient_id)
     return score_lesions(case.image, case.lesions, signature, case.kvp, case.patient_id, timepoint,
-                         case.acquisition, progress, perturbations=perturbations, executor=executor)
+                         case.acquisition, progress, perturbations=perturbations, executor=executor,
+                         min_volume_ml=DEFAULT_MIN_VOLUME_ML if min_volume_ml is None else min_volume_ml)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     from .lesion_table import lesion_columns, write_csv
     from .perturbation import WORKER_MODULES, draw_perturbations, unstable_lesions_note
+    from .scoring_summary import summary_lines
     from .signature import load_signature
     from .worker_processes import worker_pool
 
@@ -151,30 +155,39 @@ def cmd_score(args: argparse.Namespace) -> int:
         update, bar = _progress_bar("scoring")
         try:
             rows = score_case(args.image, args.segmentation, args.locations, args.kvp, signature, args.patient_id,
-                              args.timepoint, update, draws, executor)
+                              args.timepoint, update, draws, executor, args.min_volume_ml)
         finally:
             bar.close()
     write_csv(args.out, rows, lesion_columns(signature.feature_keys))
     if args.sr:
         from .dicom_sr import write_structured_report
         write_structured_report(args.sr, rows, signature, evidence)
-    computable = sum(1 for r in rows if r["computable"])
-    print(f"{len(rows)} lesion(s), {computable} scored with {signature.label} -> {args.out}. {RESEARCH_USE_NOTICE}",
-          file=sys.stderr)
+    print("\n".join(summary_lines(rows, signature, args.min_volume_ml)))
     if args.perturbations:
-        print(unstable_lesions_note(rows), file=sys.stderr)
+        print(f"Robustness: {unstable_lesions_note(rows)}")
+    print(f"Wrote the lesion table {args.out}" + (f" and the DICOM SR {args.sr}" if args.sr else "")
+          + f". {RESEARCH_USE_NOTICE}")
     return 0
 
 
 def cmd_patient(args: argparse.Namespace) -> int:
     from .lesion_table import read_csv, write_csv
-    from .patient import PATIENT_COLUMNS, patient_summaries
+    from .patient import PATIENT_COLUMNS, least_infiltrated_rule, patient_summaries
 
     _, rows = read_csv(args.lesions, required=("patient_id", "timepoint", "lesion_id", "volume_ml", "score",
                                                "computable", "signature_name", "signature_status"))
     if not rows:
         raise InputError("no lesion rows", args.lesions)
-    write_csv(args.out, patient_summaries(rows, args.min_volume_ml), PATIENT_COLUMNS)
+    summaries = patient_summaries(rows, args.min_volume_ml)
+    write_csv(args.out, summaries, PATIENT_COLUMNS)
+    for s in summaries:
+        least = (f"least-infiltrated lesion {s['least_infiltrated_lesion_id']} {s['least_infiltrated_segment_name']!r}"
+                 f" (score {s['least_infiltrated_score']:.3f}, {s['least_infiltrated_class']})"
+                 if s["least_infiltrated_lesion_id"] is not None else "no least-infiltrated lesion")
+        print(f"{s['patient_id']} {s['timepoint']}: {s['n_lesions_considered']} of {s['n_lesions']} lesion(s) "
+              f"considered (computable, > {args.min_volume_ml:g} mL); {least}, the "
+              f"{least_infiltrated_rule(args.min_volume_ml)}")
+    print(f"Wrote the patient summary ({len(summaries)} row(s): metrics and least-infiltrated lesion) {args.out}")
     return 0
 
 
@@ -192,47 +205,124 @@ def cmd_response(args: argparse.Namespace) -> int:
     return 0
 
 
+TIMEPOINT_HELP = ("E0 = the baseline CT (before treatment), E1 = the first evaluation CT (follow-up); `response` and "
+                  "`cohort` match a lesion across the two by its lesion id")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """``--help`` that teaches: every option's default shown, descriptions wrapped, and the example commands of an
+    epilog (its lines indented by two spaces) kept as written so that they can be copied."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("%(default)" not in text and action.option_strings and not action.required
+                and not any(action.default is nothing for nothing in (None, False, argparse.SUPPRESS))):
+            text += " (default: %(default)s)"
+        return text
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = []
+        for paragraph in text.split("\n\n"):
+            if paragraph.startswith("  "):
+                paragraphs.append("\n".join(indent + line for line in paragraph.splitlines()))
+            else:
+                paragraphs.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(paragraphs)
+
+
+class Parser(argparse.ArgumentParser):
+    """The parser of ``cd8rscore`` and of each subcommand (``add_subparsers`` makes its subparsers of this class)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def example(*commands: str, note: str = "") -> str:
+    """An epilog of example commands on the demo's files (``make demo`` writes them; outputs go to my-results/),
+    then ``note``."""
+    lines = "\n".join(f"  {command}" for command in commands)
+    return (f"Example (after `make demo`, with the environment active; the output goes to my-results/):\n\n{lines}"
+            + (f"\n\n{note}" if note else ""))
+
+
 def add_case_options(p: argparse.ArgumentParser) -> None:
     """The options naming one CT's inputs (what load_case reads), shared by ``score`` and ``extract``."""
     p.add_argument("--image", required=True, help="CT: NRRD/NIfTI/MHA file or DICOM series folder (HU)")
     p.add_argument("--segmentation", required=True,
                    help="label map (one integer per lesion), Slicer .seg.nrrd, DICOM SEG or RTSTRUCT")
-    p.add_argument("--locations", help="CSV with columns lesion (label value or segment name), location")
-    p.add_argument("--kvp", type=float, help="peak kilovoltage (kV); overrides the DICOM tag 0018,0060")
+    p.add_argument("--locations", help="CSV with columns lesion (label value or segment name) and location (node, "
+                                       "lung, liver, subcutaneous, adrenal, ...); default: the site read from each "
+                                       "segment's name, else 'other' with a warning on the row")
+    p.add_argument("--kvp", type=float, help="peak kilovoltage of the scan (kV); overrides the DICOM tag 0018,0060; "
+                                             "default: the DICOM tag, else the signature's assumed value with a "
+                                             "warning on every row")
+
+
+SAMPLE_CT = "CD8RScore/Resources/SampleData/lung1_crop"
 
 
 def build_parser(command: "str | None" = None) -> argparse.ArgumentParser:
     """The parser of every subcommand; given the ``command`` to run, only the modules that command needs."""
-    parser = argparse.ArgumentParser(
-        prog="cd8rscore", description=f"CD8 radiomics score of CT lesions. {RESEARCH_USE_NOTICE}")
+    parser = Parser(
+        prog="cd8rscore", description=f"CD8 radiomics score of CT lesions. {RESEARCH_USE_NOTICE}",
+        epilog="Each command explains itself with an example: cd8rscore COMMAND --help. Start with `make demo` "
+               "and the Quick start of README.md.")
     parser.add_argument("--version", action="version", version=f"cd8rscore {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("score", help="score every lesion of one CT")
+    p = sub.add_parser(
+        "score", help="score every lesion of one CT and name the least-infiltrated lesion",
+        description="Score every lesion of one CT with a signature: builds each lesion's core and 2 mm ring at 1 mm, "
+                    "computes the signature's radiomic features and the CD8 radiomics score, and writes one row per "
+                    "lesion (lesion table). Prints one line per lesion (volume, score, class, the warnings that "
+                    "qualify the number) and the least-infiltrated lesion, the candidate for focal ablative "
+                    "therapy. A lesion that cannot be scored stays in the table with its reason.",
+        epilog=example(f"cd8rscore score --image {SAMPLE_CT}_image.nrrd --segmentation {SAMPLE_CT}_label.nrrd "
+                       "--kvp 120 --out my-results/lung1.csv",
+                       "cd8rscore score --image demo-output/dicom/CT --segmentation demo-output/dicom/lesions_SEG.dcm "
+                       "--out my-results/dicom.csv --sr my-results/dicom_report.dcm"))
     add_case_options(p)
-    p.add_argument("--signature", help="signature JSON (default: the demonstration signature)")
-    p.add_argument("--patient-id", help="patient identifier (default: DICOM PatientID or the image file name)")
-    p.add_argument("--timepoint", default="E0", choices=("E0", "E1"))
+    p.add_argument("--signature", help="signature JSON file; default: the shipped demonstration signature (its "
+                                       "numbers are not the published CD8-Rscore)")
+    p.add_argument("--patient-id", help="patient identifier; default: the DICOM PatientID, else the image file name")
+    p.add_argument("--timepoint", default="E0", choices=("E0", "E1"), help=TIMEPOINT_HELP)
+    p.add_argument("--min-volume-ml", type=float, default=1.0, metavar="ML",
+                   help="the least-infiltrated lesion is the lowest score among the computable lesions larger than "
+                        "this (mL)")
     p.add_argument("--perturbations", type=int, default=0, metavar="N",
                    help="robustness: score each lesion under N image perturbations (grid translation, rotation, "
                         "noise, contour) and add score_perturbation_sd, score_perturbation_mean_shift and "
-                        "score_class_agreement (default 0); they run in one worker process per core")
+                        "score_class_agreement; they run in one worker process per core")
     p.add_argument("--seed", type=int, default=0, help="seed of the perturbations (same N and seed, same numbers)")
     p.add_argument("--out", required=True, help="lesion table CSV to write")
     p.add_argument("--sr", help="also write the lesion table as a DICOM SR (TID 1500) to this .dcm file; needs the "
                                "CT as a DICOM series folder and a DICOM SEG or RTSTRUCT segmentation")
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("patient", help="patient-level heterogeneity metrics and least-infiltrated lesion")
-    p.add_argument("--lesions", required=True)
-    p.add_argument("--min-volume-ml", type=float, default=1.0, help="lesions considered: volume > this (mL)")
-    p.add_argument("--out", required=True)
+    p = sub.add_parser(
+        "patient", help="patient-level heterogeneity metrics and least-infiltrated lesion",
+        description="From a lesion table, one row per patient and timepoint: the number of lesions, the minimum, "
+                    "maximum, mean, SD, skewness, kurtosis and entropy of the scores of the computable lesions "
+                    "larger than --min-volume-ml, and the least-infiltrated lesion (lowest score among them).",
+        epilog=example("cd8rscore patient --lesions demo-output/lesions_E0.csv --out my-results/patients_E0.csv"))
+    p.add_argument("--lesions", required=True, help="lesion table CSV written by `cd8rscore score` (or `batch`)")
+    p.add_argument("--min-volume-ml", type=float, default=1.0, metavar="ML",
+                   help="lesions considered: computable and larger than this (mL)")
+    p.add_argument("--out", required=True, help="patient summary CSV to write")
     p.set_defaults(func=cmd_patient)
 
-    p = sub.add_parser("response", help="lesion-wise RECIST 1.1 response between E0 and E1")
-    p.add_argument("--baseline", required=True)
-    p.add_argument("--followup", required=True)
-    p.add_argument("--out", required=True)
+    p = sub.add_parser(
+        "response", help="lesion-wise RECIST 1.1 response between E0 and E1",
+        description="Match the lesions of a baseline (E0) and a follow-up (E1) lesion table by lesion id and give "
+                    "each its change of longest axial diameter and response: complete response when gone, "
+                    "response at -30 % or less, progression at +20 % or more, else stable.",
+        epilog=example("cd8rscore response --baseline demo-output/lesions_E0.csv "
+                       "--followup demo-output/lesions_E1.csv --out my-results/response.csv"))
+    p.add_argument("--baseline", required=True, help="lesion table CSV of the baseline CT (scored with --timepoint E0)")
+    p.add_argument("--followup", required=True,
+                   help="lesion table CSV of the follow-up CT (scored with --timepoint E1), same patient")
+    p.add_argument("--out", required=True, help="lesion response CSV to write")
     p.set_defaults(func=cmd_response)
 
     if command not in sub.choices:  # the commands above need no plugin module (and score starts faster)

@@ -24,6 +24,7 @@ from .mask_box import grown_box
 def radiomics_errors_only():
     """pyradiomics logs errors only while the block runs; its logger's level is restored after, so a host
     application (Slicer, SlicerRadiomics) keeps its own settings."""
+    feature_classes()  # imports pyradiomics first: its import sets the logger's level (INFO), which would undo ours
     logger = logging.getLogger("radiomics")
     previous = logger.level
     logger.setLevel(logging.ERROR)

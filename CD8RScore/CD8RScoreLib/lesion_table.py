@@ -20,7 +20,7 @@ HEAD_COLUMNS: tuple[str, ...] = (
     "volume_ml", "longest_axial_diameter_mm", "kvp", "kvp_source", "core_voxels", "ring_voxels",
 )
 TAIL_COLUMNS: tuple[str, ...] = (
-    "score", "score_class", "computable", "reason", "signature_name", "signature_status", "warnings",
+    "score", "score_class", "least_infiltrated", "computable", "reason", "signature_name", "signature_status", "warnings",
 )
 # Robustness of the score by image perturbation (perturbation.py); empty unless scored with perturbations.
 ROBUSTNESS_COLUMNS: tuple[str, ...] = ("score_perturbation_sd", "score_perturbation_mean_shift", "score_class_agreement",
@@ -44,6 +44,8 @@ COLUMN_INFO: dict[str, tuple[str, str]] = {
     "ring_voxels": ("voxels", "Voxels of the peritumoral ring VOI (±2 mm) at 1 mm isotropic"),
     "score": ("", "CD8 radiomics score computed with the named signature"),
     "score_class": ("", "high / low against the signature's reference cut-off; NA if not computable"),
+    "least_infiltrated": ("", "1 for the least-infiltrated lesion of the patient at this timepoint (lowest score "
+                              "among computable lesions above the minimum volume, 1 mL by default), else 0"),
     "computable": ("", "1 if the score could be computed, else 0"),
     "reason": ("", "Why the score is not computable (empty when computable)"),
     "signature_name": ("", "Signature that produced the score"),

@@ -122,17 +122,32 @@ def candidate_agreement(considered: Sequence[dict], candidate: dict) -> float:
     return float(lowest.mean())
 
 
+def least_infiltrated_rule(min_volume_ml: float = DEFAULT_MIN_VOLUME_ML) -> str:
+    """How the least-infiltrated lesion is chosen, in words (printed by ``score``, written in the docs)."""
+    return f"lowest score among computable lesions > {min_volume_ml:g} mL"
+
+
+def considered_lesions(rows: Iterable[dict], min_volume_ml: float = DEFAULT_MIN_VOLUME_ML) -> list[dict]:
+    """The lesion rows the patient metrics use: computable, with a finite score, volume > ``min_volume_ml`` (mL)."""
+    return [r for r in rows if _truthy(r.get("computable")) and _number(r.get("volume_ml")) > min_volume_ml
+            and math.isfinite(_number(r.get("score")))]
+
+
+def least_infiltrated(considered: Sequence[dict]) -> "dict | None":
+    """The row of the least-infiltrated lesion (lowest score) among ``considered`` rows, None when there is none."""
+    return min(considered, key=lambda r: _number(r["score"])) if considered else None
+
+
 def patient_summary(rows: Iterable[dict], min_volume_ml: float = DEFAULT_MIN_VOLUME_ML) -> dict:
     """Summary of one patient at one timepoint from its lesion rows (numbers or CSV strings).
 
     Lesions considered: computable and volume > ``min_volume_ml`` (mL). The least-infiltrated lesion is the one
-    with the lowest score among them.
+    with the lowest score among them (``least_infiltrated_rule``).
     """
     rows = list(rows)
     if not rows:
         raise ValueError("no lesion rows")
-    considered = [r for r in rows if _truthy(r.get("computable")) and _number(r.get("volume_ml")) > min_volume_ml
-                  and math.isfinite(_number(r.get("score")))]
+    considered = considered_lesions(rows, min_volume_ml)
     scores = [_number(r["score"]) for r in considered]
     metrics = heterogeneity_metrics(scores)
     first = rows[0]
@@ -143,7 +158,7 @@ def patient_summary(rows: Iterable[dict], min_volume_ml: float = DEFAULT_MIN_VOL
     )
     for metric in METRICS:
         summary[f"score_{metric}"] = metrics[metric]
-    least = min(considered, key=lambda r: _number(r["score"])) if considered else None
+    least = least_infiltrated(considered)
     summary.update(
         least_infiltrated_lesion_id=least["lesion_id"] if least else None,
         least_infiltrated_segment_name=least["segment_name"] if least else None,

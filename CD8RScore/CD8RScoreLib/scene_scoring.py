@@ -113,13 +113,13 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
     draws = draw_perturbations(perturbations, seed)
     rows_e0 = score_lesions(image, lesions, signature, kvp, patient_id, "E0",
                             progress=_staged(progress, 0, total, "baseline"), should_cancel=should_cancel,
-                            perturbations=draws)
+                            perturbations=draws, min_volume_ml=min_volume_ml)
     rows_e1: list[dict] = []
     if followup:
         del image
         rows_e1 = score_lesions(image_e1, lesions_e1, signature, followup_kvp, patient_id, "E1",
                                 progress=_staged(progress, len(lesions), total, "follow-up"),
-                                should_cancel=should_cancel, perturbations=draws)
+                                should_cancel=should_cancel, perturbations=draws, min_volume_ml=min_volume_ml)
     summary = patient_summary(rows_e0, min_volume_ml)
 
     columns = lesion_columns(signature.feature_keys)

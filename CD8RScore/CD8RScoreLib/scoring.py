@@ -18,6 +18,7 @@ from .imageio import AcquisitionInfo
 from .input_checks import kvp_warnings, voi_value_problem
 from .lesion_table import lesion_columns
 from .locations import signature_category
+from .patient import DEFAULT_MIN_VOLUME_ML, considered_lesions, least_infiltrated
 from .perturbation import Perturbation, perturbation_work, perturbed_scores, row_robustness
 from .signature import Signature
 from .voi import build_vois, lesion_volume_ml
@@ -145,8 +146,10 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
                   patient_id: str, timepoint: str, acquisition: "AcquisitionInfo | None" = None,
                   progress: "Callable[[int, int, str], None] | None" = None,
                   should_cancel: "Callable[[], bool] | None" = None,
-                  perturbations: "Sequence[Perturbation]" = (), executor: "Executor | None" = None) -> list[dict]:
+                  perturbations: "Sequence[Perturbation]" = (), executor: "Executor | None" = None,
+                  min_volume_ml: float = DEFAULT_MIN_VOLUME_ML) -> list[dict]:
     """Score every lesion; one row each in input order. A lesion that cannot be scored keeps its row and reason.
+    ``least_infiltrated`` marks the lesion with the lowest score among the computable ones > ``min_volume_ml`` (mL).
 
     ``progress(done, total, lesion_name)`` is called before each lesion (and each of its perturbations) and once at
     the end, ``done`` counting the lesions finished; ``should_cancel()`` returning True raises
@@ -211,6 +214,9 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
         row.update(row_robustness(row, scores, signature))
     if progress is not None:
         progress(len(lesions), len(lesions), "")
+    least = least_infiltrated(considered_lesions(rows, min_volume_ml))
+    for row in rows:
+        row["least_infiltrated"] = row is least
     return [{column: row.get(column) for column in columns} for row in rows]
 
 

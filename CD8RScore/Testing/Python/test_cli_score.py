@@ -81,6 +81,56 @@ def test_absent_and_tiny_lesions_stay_in_the_table_with_their_reason(tmp_path):
         assert by_id[lesion_id]["signature_status"] == "demonstration"
 
 
+def test_score_names_each_lesion_its_warnings_and_the_least_infiltrated_lesion_with_its_rule(tmp_path, capsys):
+    labels = sitk.ReadImage(str(LUNG2_LABEL))
+    array = sitk.GetArrayFromImage(labels)
+    array[2, 5, 5:8] = 2  # a 3-voxel lesion far from lesion 1, which cannot be scored
+    tiny = sitk.GetImageFromArray(array)
+    tiny.CopyInformation(labels)
+    seg = tmp_path / "labels.nrrd"
+    sitk.WriteImage(tiny, str(seg))
+    locations = tmp_path / "locations.csv"
+    locations.write_text("lesion,location\n1,lung\n")  # lesion 2's site is not given
+    out = tmp_path / "lesions.csv"
+    assert main(["score", "--image", LUNG2_IMAGE, "--segmentation", seg, "--locations", locations,
+                 "--patient-id", "LUNG2", "--out", out]) == 0
+    said = capsys.readouterr().out.splitlines()
+    _, rows = read_rows(out)
+    by_id = {r["lesion_id"]: r for r in rows}
+    score = float(by_id["1"]["score"])
+    assert said[0].startswith("LUNG2 E0: 2 lesion(s), 1 scored with cd8rscore-demonstration (DEMONSTRATION")
+    # kVp is assumed for the whole scan: said once, for every lesion
+    assert "  every lesion: kVp unknown, 100 kV assumed" in said
+    lesion_1 = next(line for line in said if line.split()[:3] == ["1", "label", "1"])
+    assert lesion_1.split()[3:] == ["lung", f"{float(by_id['1']['volume_ml']):.2f}", "mL", f"{score:.3f}",
+                                    by_id["1"]["score_class"]]
+    lesion_2 = said.index(next(line for line in said if line.split()[:3] == ["2", "label", "2"]))
+    notes = said[lesion_2 + 1:lesion_2 + 3]
+    assert notes[0].split("! ")[1] == f"not computable: {by_id['2']['reason']}"
+    assert notes[1].endswith("! location not given, 'other' assumed")
+    assert said[-2] == (f"Least-infiltrated lesion: 1 'label 1' (lung, score {score:.3f}, {by_id['1']['score_class']}): "
+                        "the lowest score among computable lesions > 1 mL")
+    assert said[-1].startswith(f"Wrote the lesion table {out}.")
+    assert by_id["1"]["least_infiltrated"] == "1" and by_id["2"]["least_infiltrated"] == "0"
+    # `patient` says the same lesion and what it wrote
+    summary = tmp_path / "patients.csv"
+    assert main(["patient", "--lesions", out, "--out", summary]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"LUNG2 E0: 1 of 2 lesion(s) considered (computable, > 1 mL); least-infiltrated lesion 1 'label 1' "
+        f"(score {score:.3f}, {by_id['1']['score_class']}), the lowest score among computable lesions > 1 mL",
+        f"Wrote the patient summary (1 row(s): metrics and least-infiltrated lesion) {summary}"]
+
+
+def test_least_infiltrated_needs_a_lesion_over_the_minimum_volume(tmp_path, capsys):
+    out = tmp_path / "lesions.csv"
+    assert main(["score", "--image", LUNG2_IMAGE, "--segmentation", LUNG2_LABEL, "--kvp", "120",
+                 "--min-volume-ml", "100", "--out", out]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[-2] == ("Least-infiltrated lesion: none (no lesion qualifies; the rule is the lowest score among "
+                        "computable lesions > 100 mL)")
+    assert [row["least_infiltrated"] for row in read_rows(out)[1]] == ["0"]
+
+
 def write_dicom_series(image: sitk.Image, folder: Path, kvp: str) -> None:
     """A CT series with the tags the scoring reads (kVp 0018,0060; modality; slice thickness; kernel)."""
     with keep_locale():  # GDCM sets the C locale

@@ -86,3 +86,18 @@ def test_scores_from_the_features_table_equal_the_lesion_table(lung2_with_tiny_l
     by_id = {r["lesion_id"]: r for r in scored}
     assert scores["1"] == pytest.approx(float(by_id["1"]["score"]), rel=1e-8)
     assert scores["2"] is None and by_id["2"]["score"] == ""
+
+
+def test_extract_keeps_pyradiomics_notes_off_the_terminal(tmp_path):
+    """A fresh process: pyradiomics' import sets its logger to INFO, and its GLCM note ("GLCM is symmetrical ...")
+    must still not reach the terminal; the one line the command prints is its own."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "features.csv"
+    result = subprocess.run([sys.executable, "-m", "CD8RScoreLib", "extract", "--image", LUNG2_IMAGE,
+                             "--segmentation", LUNG2_LABEL, "--kvp", "120", "--out", out],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    said = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert said == [f"1 lesion(s), 1 with every candidate feature ({len(FEATURES) * 2} per lesion) -> {out}"]
