@@ -52,4 +52,5 @@ def test_the_packaged_extension_carries_the_projects_licence_and_readme():
         path = Path(value.replace("${CMAKE_CURRENT_SOURCE_DIR}", str(REPO)))
         assert path == REPO / name and path.is_file(), (variable, value)
     assert (REPO / "LICENSE").read_text(encoding="utf-8").startswith("BSD 3-Clause License")
-    assert 'license = { text = "BSD-3-Clause" }' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'license = "BSD-3-Clause"' in pyproject and 'license-files = ["LICENSE"]' in pyproject
