@@ -147,12 +147,12 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
                          "is no patient metric to analyse; give a lower value", None, "--min-volume-ml")
     survival_blocks, split = analyse_patients(data, cutoff, seed, minprop)
     data["split"] = split.reindex(data.index).fillna("")
-    study = analyse_study(data, survival_blocks[CUTOFF_ENDPOINT]["optimised_cutoff"].get("cutoff"), ENDPOINTS,
-                          min_volume_ml)
+    study = analyse_study(data, lesions, survival_blocks[CUTOFF_ENDPOINT]["optimised_cutoff"].get("cutoff"),
+                          ENDPOINTS, min_volume_ml)
     for column, values in study.patient_columns.items():
         data[column] = values
 
-    clinical_covs = build_covariates(data, covariate_names)
+    clinical_covs = build_covariates(data, covariate_names) + study.covariates
     univariate_rows, multivariate_results = {}, {}
     for endpoint in ENDPOINTS:
         opt_cut = survival_blocks[CUTOFF_ENDPOINT]["optimised_cutoff"].get("cutoff")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .prognostic_scores import prognostic_covariates
 from .whole_cohort import (HIGH_GROUP, LOW_GROUP, NO_LESION_GROUP, SCORED_GROUP, whole_cohort_survival)
 
 ENDPOINT_TITLES = {"os": "Overall survival", "pfs": "Progression-free survival"}
@@ -22,13 +23,17 @@ class Study:
 
     block: dict
     patient_columns: dict = field(default_factory=dict)  # column name -> Series indexed like the patient table
+    covariates: list = field(default_factory=list)
+    """Covariates derived from the lesions and the clinical parts (organ sites, RMH, GRIm) for the Cox models."""
 
 
-def analyse_study(data: pd.DataFrame, os_cutoff: "float | None", endpoints: tuple[str, ...],
-                  min_volume_ml: float) -> Study:
+def analyse_study(data: pd.DataFrame, lesions: pd.DataFrame, os_cutoff: "float | None",
+                  endpoints: tuple[str, ...], min_volume_ml: float) -> Study:
     """Run the study items on the patient table ``data`` (one row per patient, ``patient_metrics``)."""
     whole, groups = whole_cohort_survival(data, os_cutoff, endpoints, min_volume_ml)
-    return Study(block={"whole_cohort": whole}, patient_columns={"survival_group": groups})
+    covariates, prognostic, columns = prognostic_covariates(data, lesions)
+    return Study(block={"whole_cohort": whole, "prognostic_scores": prognostic},
+                 patient_columns={"survival_group": groups, **columns}, covariates=covariates)
 
 
 def study_table_rows(block: dict) -> dict[str, list[dict]]:

@@ -58,10 +58,32 @@ def whole_cohort_section(whole: dict, figures: dict, captions: dict) -> list[str
     return parts
 
 
+def prognostic_section(block: dict) -> list[str]:
+    """Organ sites, RMH and GRIm scores: how they were formed and how many patients have each value."""
+    parts = ["<h2>Organ sites and prognostic scores (Table 3 covariates)</h2>",
+             "<p>Organ sites are the distinct locations of each patient's baseline lesions; each site, their number "
+             "(&gt;= 3), RMH 2-3 and GRIm 2-3 enter the univariate and multivariate Cox models above.</p>"]
+    sites = block["organ_sites"]
+    parts.append(_table(["organ sites", "patients"], [[html.escape(k), _fmt(v)] for k, v in
+                                                      sites["n_patients_by_count"].items()]))
+    parts.append(_table(["site", "patients involved"], [[html.escape(k), _fmt(v)] for k, v in
+                                                        sites["n_patients_by_site"].items()]))
+    for name in ("rmh", "grim"):
+        b = block[name]
+        if not b["available"]:
+            parts.append(f"<p>{html.escape(b['note'])}.</p>")
+            continue
+        counts = ", ".join(f"{k}: {v}" for k, v in b["n_patients_by_score"].items())
+        parts.append(f"<p>{html.escape(b['definition'])}. Patients by score: {html.escape(counts)}; missing (a part "
+                     f"missing): {b['n_missing']}.</p>")
+    return parts
+
+
 def study_sections(results: dict, figures: dict) -> list[str]:
     """HTML of the study sections; ``figures``: file name -> path."""
     study = results.get("study")
     if not study:
         return []
     captions = results.get("files", {}).get("figure_captions", {})
-    return whole_cohort_section(study["whole_cohort"], figures, captions)
+    return (whole_cohort_section(study["whole_cohort"], figures, captions)
+            + prognostic_section(study["prognostic_scores"]))

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+import pandas as pd
+
 from CD8RScoreCohortLib.analysis import run_cohort
+from CD8RScoreCohortLib.prognostic_scores import prognostic_covariates
 from test_random_cohort_against_r import DATA, REFERENCE_CUTOFF, SEED, _km, agrees, r_values
 
 
@@ -50,6 +53,15 @@ def flatten_study(study: dict) -> dict:
     out["study/follow_up/q1"], out["study/follow_up/q2"], out["study/follow_up/q3"] = (
         fu["iqr"][0], fu["median"], fu["iqr"][1])
     out["study/follow_up/median_lcl"], out["study/follow_up/median_ucl"] = fu["ci95"]
+    prognostic = study["prognostic_scores"]
+    for name in ("rmh", "grim"):
+        for k in range(4):
+            out[f"study/prognostic/{name}/{k}"] = prognostic[name]["n_patients_by_score"].get(str(k), 0)
+        out[f"study/prognostic/{name}/missing"] = prognostic[name]["n_missing"]
+    for k, n in prognostic["organ_sites"]["n_patients_by_count"].items():
+        out[f"study/prognostic/n_sites/{k}"] = n
+    for site, n in prognostic["organ_sites"]["n_patients_by_site"].items():
+        out[f"study/prognostic/site/{site}"] = n
     return out
 
 
@@ -69,3 +81,23 @@ def test_three_groups_are_the_paper_s(results):
     # the cut-off is the one optimised on OS in the training set
     assert whole["three_groups_cutoff"] == results["patient_level"]["os"]["optimised_cutoff"]["cutoff"]
     assert results["patient_level"]["pfs"]["optimised_cutoff"]["cutoff"] == whole["three_groups_cutoff"]
+
+
+def test_prognostic_scores_from_their_parts_and_nlr_from_neutrophils_and_lymphocytes():
+    lesions = pd.DataFrame({"patient_id": ["A", "A", "A", "B", "C"], "timepoint": ["E0", "E0", "E0", "E0", "E0"],
+                            "location": ["liver", "lung", "bone", "node", "unknown"]})
+    data = pd.DataFrame({"patient_id": ["A", "B", "C"], "albumin": ["30", "40", None], "ldh_uln": ["1.5", "0.9", "2"],
+                         "neutrophils": ["8", "3", "9"], "lymphocytes": ["1", "1", "1"]})
+    covs, block, columns = prognostic_covariates(data, lesions)
+    # A: albumin < 35, LDH > ULN, 3 sites -> RMH 3; B: none -> 0; C: albumin missing -> missing
+    assert list(columns["rmh_score"].fillna(-1)) == [3, 0, -1]
+    # GRIm: NLR 8 > 6 (A), 3 (B), 9 (C, but albumin missing)
+    assert list(columns["grim_score"].fillna(-1)) == [3, 0, -1]
+    assert block["components"]["nlr"].startswith("neutrophils / lymphocytes")
+    assert list(columns["n_organ_sites"]) == [3, 1, 0]  # "unknown" is not a site
+    terms = {c.name: c for c in covs}
+    assert list(terms["rmh_score"].terms["RMH 2-3"].fillna(-1)) == [1.0, 0.0, -1]
+    assert set(terms) >= {"site_bone", "site_liver", "site_lung", "site_node", "n_organ_sites", "grim_score"}
+    # without an NLR, the GRIm score is not available, and says why
+    _, block, _ = prognostic_covariates(data.drop(columns=["neutrophils"]), lesions)
+    assert block["grim"] == {"available": False, "note": "Gustave Roussy Immune Score: no clinical column for nlr"}

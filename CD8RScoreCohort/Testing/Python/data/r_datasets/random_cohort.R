@@ -129,16 +129,29 @@ categorical <- function(name, x) {
   for (lv in levels[-1]) out[[sprintf("%s = %s", name, lv)]] <- ifelse(is.na(x), NA, as.numeric(x == lv))
   out
 }
+# organ sites of the baseline lesions (every delineated lesion) and the RMH and GRIm scores from their parts
+sites_of <- function(p) sort(unique(e0$location[e0$patient_id == p & e0$location != "unknown"]))
+SITES <- sort(unique(e0$location[e0$location != "unknown"]))
+d$n_sites <- sapply(d$patient_id, function(p) length(sites_of(p)))
+alb_pt <- as.numeric(d$albumin_g_l < 35); ldh_pt <- as.numeric(d$ldh_uln > 1); nlr_pt <- as.numeric(d$nlr > 6)
+sites_pt <- as.numeric(d$n_sites >= 3)
+d$rmh <- alb_pt + ldh_pt + sites_pt
+d$grim <- nlr_pt + ldh_pt + alb_pt
+site_covs <- lapply(SITES, function(s) setNames(list(as.numeric(sapply(d$patient_id, function(p) s %in% sites_of(p)))),
+                                               paste("site", s)))
+names(site_covs) <- paste0("site_", SITES)
 covariates <- function(ep) {
   oc <- opt_cut[[ep]]
-  list(sex = categorical("sex", d$sex), age = median_split("age", d$age),
-       albumin_g_l = list("albumin_g_l < 35" = as.numeric(d$albumin_g_l < 35)),
-       ldh_uln = list("ldh_uln > 1" = as.numeric(d$ldh_uln > 1)),
-       crp_mg_l = list("crp_mg_l >= 10" = as.numeric(d$crp_mg_l >= 10)),
-       m_stage = categorical("m_stage", d$m_stage),
-       min_score_optimised = setNames(list(ifelse(is.na(d$min), NA, as.numeric(d$min > oc))),
-                                      sprintf("min score > %.4g", oc)),
-       n_lesions = median_split("n_lesions", d$n_lesions))
+  c(list(sex = categorical("sex", d$sex), age = median_split("age", d$age),
+         albumin_g_l = list("albumin_g_l < 35" = alb_pt), ldh_uln = list("ldh_uln > 1" = ldh_pt),
+         crp_mg_l = list("crp_mg_l >= 10" = as.numeric(d$crp_mg_l >= 10)),
+         m_stage = categorical("m_stage", d$m_stage), nlr = list("nlr > 6" = nlr_pt)),
+    site_covs,
+    list(n_organ_sites = list("organ sites >= 3" = sites_pt), rmh_score = list("RMH 2-3" = as.numeric(d$rmh >= 2)),
+         grim_score = list("GRIm 2-3" = as.numeric(d$grim >= 2)),
+         min_score_optimised = setNames(list(ifelse(is.na(d$min), NA, as.numeric(d$min > oc))),
+                                        sprintf("min score > %.4g", oc)),
+         n_lesions = median_split("n_lesions", d$n_lesions)))
 }
 design <- function(ep, covs, vars) {
   cols <- do.call(c, unname(covs[vars]))
@@ -296,6 +309,16 @@ for (k in 1:3) {
 }
 put("study/follow_up/median_lcl", fu$lower[2], "quantile(...)$lower[2]")
 put("study/follow_up/median_ucl", fu$upper[2], "quantile(...)$upper[2]")
+
+# ---------------------------------------------------------------- prognostic scores and organ sites
+for (k in 0:3) {
+  put(sprintf("study/prognostic/rmh/%d", k), sum(d$rmh == k, na.rm = TRUE), "sum(rmh == k): albumin < 35 + LDH > ULN + sites >= 3")
+  put(sprintf("study/prognostic/grim/%d", k), sum(d$grim == k, na.rm = TRUE), "sum(grim == k): NLR > 6 + LDH > ULN + albumin < 35")
+}
+put("study/prognostic/rmh/missing", sum(is.na(d$rmh)), "sum(is.na(rmh))")
+put("study/prognostic/grim/missing", sum(is.na(d$grim)), "sum(is.na(grim))")
+for (k in sort(unique(d$n_sites))) put(sprintf("study/prognostic/n_sites/%d", k), sum(d$n_sites == k), "sum(n_sites == k)")
+for (s in SITES) put(sprintf("study/prognostic/site/%s", s), sum(site_covs[[paste0("site_", s)]][[1]]), "patients with a baseline lesion there")
 
 write.csv(do.call(rbind, vals), "random_cohort_r_values.csv", row.names = FALSE)
 cat(length(vals), "values\n")

@@ -4,7 +4,9 @@ SIMULATED data, seeded, small: 160 patients with 1-7 baseline lesions each, scor
 lesion scores and tied patient metrics occur: equal SDs of shifted pairs, equal kurtoses), survival and
 progression-free times in whole months (tied times), censoring, missing albumin and LDH values, a CRP that
 follows albumin without an effect of its own (so that backward selection removes it), and a three-level
-covariate. Also writes the training/test split that ``cd8rscore cohort --seed 1`` draws
+covariate; and, drawn from a second generator (``add_study_columns``), the NLR, each scan's kVp, slice thickness
+and pixel spacing, the short axis of nodes, lesions that disappear at E1 (all of some patients') and new lesions at
+E1. Also writes the training/test split that ``cd8rscore cohort --seed 1`` draws
 (random_cohort_split.csv), which R reads because R cannot draw numpy's random numbers.
 
     python random_cohort.py      (in this folder; rewrites random_cohort_*.csv)
@@ -22,9 +24,12 @@ SEED = 20261130
 N_PATIENTS = 160
 SPLIT_SEED = 1
 LESION_COLUMNS = ["patient_id", "timepoint", "lesion_id", "location", "volume_ml", "longest_axial_diameter_mm",
-                  "score", "score_class", "computable", "signature_name", "signature_status"]
+                  "short_axis_mm", "kvp", "slice_thickness_mm", "pixel_spacing_mm", "score", "score_class",
+                  "computable", "signature_name", "signature_status"]
 CLINICAL_COLUMNS = ["patient_id", "os_time", "os_event", "pfs_time", "pfs_event", "sex", "age", "albumin_g_l",
-                    "ldh_uln", "crp_mg_l", "m_stage", "simulated"]
+                    "ldh_uln", "crp_mg_l", "m_stage", "nlr", "simulated"]
+STUDY_SEED = SEED + 1
+"""Seed of the columns the study items need (drawn after the others, which they leave as they were)."""
 REFERENCE_CUTOFF = 2.0
 LOCATIONS = ["node", "lung", "liver", "subcutaneous", "adrenal", "bone"]
 
@@ -76,6 +81,40 @@ def simulate(seed: int = SEED, n: int = N_PATIENTS) -> tuple[list[dict], list[di
     return lesions, clinical
 
 
+def add_study_columns(lesions: list[dict], clinical: list[dict], seed: int = STUDY_SEED) -> list[dict]:
+    """What the study items need, from a second generator: the NLR (for the GRIm score); each scan's kVp, slice
+    thickness and pixel spacing (mm); the short axis of nodes (mm); lesions that disappear at E1 (some patients'
+    all, so that complete responses occur) and new lesions at E1. Returns the lesion rows (new ones added)."""
+    rng = np.random.default_rng(seed)
+    for row in clinical:
+        row["nlr"] = "" if rng.random() < 0.05 else round(float(np.exp(rng.normal(math.log(3.0), 0.6))), 2)
+    scans = {}
+    with_e1 = sorted({r["patient_id"] for r in lesions if r["timepoint"] == "E1"})
+    all_gone = {p for p in with_e1 if rng.random() < 0.04}
+    ratio = {}
+    for row in lesions:
+        scan = scans.setdefault((row["patient_id"], row["timepoint"]), (
+            int(rng.choice([100, 120, 120, 120, 140])), float(rng.choice([1.0, 1.25, 1.25, 2.5])),
+            round(float(rng.uniform(0.6, 0.95)), 3)))
+        row["kvp"], row["slice_thickness_mm"], row["pixel_spacing_mm"] = scan
+        key = (row["patient_id"], row["lesion_id"])
+        if row["location"] == "node":
+            ratio.setdefault(key, float(rng.uniform(0.45, 0.9)))
+        if row["timepoint"] == "E1" and (row["patient_id"] in all_gone or rng.random() < 0.04):
+            row.update(volume_ml=0.0, longest_axial_diameter_mm=0.0, score="", score_class="NA", computable=0)
+        row["short_axis_mm"] = round(row["longest_axial_diameter_mm"] * ratio[key], 1) if key in ratio else ""
+    for pid in with_e1:
+        if pid not in all_gone and rng.random() < 0.08:
+            site = LOCATIONS[int(rng.integers(len(LOCATIONS)))]
+            new = _row(pid, "E1", "N1", site, float(np.exp(rng.normal(0.0, 0.6))), 0.0, None)
+            new["longest_axial_diameter_mm"] = round(float(rng.uniform(6, 20)), 1)
+            new.update(kvp=scans[(pid, "E1")][0], slice_thickness_mm=scans[(pid, "E1")][1],
+                       pixel_spacing_mm=scans[(pid, "E1")][2],
+                       short_axis_mm=round(new["longest_axial_diameter_mm"] * 0.6, 1) if site == "node" else "")
+            lesions.append(new)
+    return lesions
+
+
 def _row(pid: str, timepoint: str, lid: str, site: str, volume: float, diameter: float, score) -> dict:
     computable = score is not None
     return {"patient_id": pid, "timepoint": timepoint, "lesion_id": lid, "location": site,
@@ -94,6 +133,7 @@ def _write(path: Path, rows: list[dict], columns: list[str]) -> None:
 
 def main() -> None:
     lesions, clinical = simulate()
+    lesions = add_study_columns(lesions, clinical)
     _write(HERE / "random_cohort_lesions.csv", lesions, LESION_COLUMNS)
     _write(HERE / "random_cohort_clinical.csv", clinical, CLINICAL_COLUMNS)
     from CD8RScoreCohortLib.analysis import run_cohort
