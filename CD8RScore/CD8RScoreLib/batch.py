@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
+from .csv_cells import clean_name
 from .errors import InputError
 from .lesion_table import atomic_write_text, lesion_columns, read_csv, rows_to_csv_text, write_csv
 
@@ -148,7 +149,7 @@ def read_manifest(path: "str | os.PathLike") -> list[Case]:
     seen: dict[tuple[str, str], int] = {}
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         def cell(column: str) -> str:
-            return (row.get(column) or "").strip()
+            return clean_name(row.get(column) or "")
 
         for column in ("patient_id", "image", "segmentation"):
             if not cell(column):

@@ -4,6 +4,7 @@ file, row/field and what is wrong), 130 when interrupted (nothing half-written: 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -41,13 +42,14 @@ def _progress_bar(total_hint: str):
 
 def read_locations(path: "str | Path") -> dict[str, str]:
     """Locations CSV (columns ``lesion``, ``location``) -> {lesion: fine site}; unknown sites are refused."""
+    from .csv_cells import clean_name
     from .lesion_table import read_csv
     from .locations import known_site_words, normalise_site
 
     _, rows = read_csv(path, required=("lesion", "location"))
     sites: dict[str, str] = {}
     for number, row in enumerate(rows, start=2):  # row 1 is the header
-        lesion = (row.get("lesion") or "").strip()
+        lesion = clean_name(row.get("lesion") or "")
         if not lesion:
             raise InputError("empty lesion", path, f"row {number}, column 'lesion'")
         site = normalise_site(row.get("location") or "")
@@ -63,10 +65,13 @@ def read_locations(path: "str | Path") -> dict[str, str]:
 def build_lesion_inputs(masks, sites: "dict[str, str] | None"):
     """LesionInputs from segmentation masks and the locations table; lesions named only in the table are kept
     (mask None) so that they appear in the output with their reason."""
+    from .csv_cells import clean_name
     from .locations import guess_site
     from .scoring import LesionInput
 
     lesions = []
+    masks = [dataclasses.replace(seg, lesion_id=clean_name(seg.lesion_id), segment_name=clean_name(seg.segment_name))
+             for seg in masks]
     for seg in masks:
         site = None
         given = False
@@ -103,6 +108,7 @@ def load_case(image_path: "str | Path", segmentation_path: "str | Path", locatio
 
     ``kvp_kv`` (kV) overrides the DICOM tag; ``patient_id`` defaults to the DICOM PatientID, then the image name.
     """
+    from .csv_cells import clean_name
     from .imageio import read_image, read_segmentation
     from .scoring import resolve_kvp
 
@@ -113,7 +119,10 @@ def load_case(image_path: "str | Path", segmentation_path: "str | Path", locatio
     if kvp_kv is not None and not 40 <= kvp_kv <= 160:
         raise InputError(f"{kvp_kv:g} kV is not a CT tube voltage (40-160)", None, "--kvp")
     kvp = resolve_kvp(signature, acquisition.kvp, kvp_kv)
-    patient_id = patient_id or acquisition.patient_id or Path(image_path).name.split(".")[0]
+    patient_id = clean_name(patient_id or acquisition.patient_id or Path(image_path).name.split(".")[0])
+    if not patient_id:
+        raise InputError("the patient id is empty once its control characters are removed; give --patient-id",
+                         image_path, "--patient-id")
     return CaseInputs(image, acquisition, lesions, kvp, patient_id)
 
 

@@ -2,7 +2,8 @@
 
 ``cd8rscore cohort-add`` and the module's "Add patient to cohort" button both call :func:`add_rows`.
 Each addition takes an inter-process lock beside the cohort file (``.<cohort>.lock``, from the filelock
-package), reads what is there, and writes the whole file again atomically (temporary file, fsync, rename):
+package; a symbolic link is followed first, so the file and the lock are those of the real path and writers that
+name the cohort through different links exclude each other), reads what is there, and writes the whole file again atomically (temporary file, fsync, rename):
 a reader or a crash never sees a half-written file, the existing rows are never dropped, and two Slicer
 instances or batch scripts adding at once wait for each other instead of losing rows.
 """
@@ -90,9 +91,9 @@ def add_rows(cohort_path: "str | os.PathLike", columns: Sequence[str], rows: Seq
     """
     from filelock import FileLock, Timeout
 
-    cohort = Path(cohort_path)
+    cohort = Path(os.path.realpath(cohort_path))  # through symbolic links: the shared file, and its lock
     if cohort.is_dir():
-        raise InputError("is a folder; give the cohort CSV file (created if absent)", str(cohort), "--cohort")
+        raise InputError("is a folder; give the cohort CSV file (created if absent)", str(cohort_path), "--cohort")
     _check_rows(columns, rows, source)
     cases = _cases(rows)
     cohort.parent.mkdir(parents=True, exist_ok=True)

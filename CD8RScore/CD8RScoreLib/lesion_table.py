@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .csv_cells import from_cell, to_cell
 from .errors import InputError
 
 HEAD_COLUMNS: tuple[str, ...] = (
@@ -101,8 +102,10 @@ def atomic_write_text(path: "str | os.PathLike", text: str) -> None:
 
 
 def atomic_write_bytes(path: "str | os.PathLike", data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, fsync, then rename."""
-    path = Path(path)
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, fsync, then rename.
+
+    A symbolic link is followed: the file it names is replaced and the link stays (a shared file stays shared)."""
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -119,14 +122,13 @@ def atomic_write_bytes(path: "str | os.PathLike", data: bytes) -> None:
 
 
 def rows_to_csv_text(rows: Iterable[dict], columns: Sequence[str]) -> str:
-    """CSV text (header + rows) with exactly ``columns``; missing cells are empty."""
-    import io
-
+    """CSV text (header + rows) with exactly ``columns``; missing cells are empty. Every cell is one line and none
+    is a live spreadsheet formula (csv_cells.to_cell)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([to_cell(col) for col in columns])
     for row in rows:
-        writer.writerow([format_value(row.get(col)) for col in columns])
+        writer.writerow([to_cell(format_value(row.get(col))) for col in columns])
     return buffer.getvalue()
 
 
@@ -136,20 +138,22 @@ def write_csv(path: "str | os.PathLike", rows: Sequence[dict], columns: Sequence
 
 
 def read_csv(path: "str | os.PathLike", required: Sequence[str] = ()) -> tuple[list[str], list[dict]]:
-    """Read a CSV into (columns, rows as dicts of strings); refuse a missing file or missing required columns."""
+    """Read a CSV into (columns, rows as dicts of strings); refuse a missing file or missing required columns.
+    Cells written with the formula guard (csv_cells.to_cell) read back as the values that were written."""
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", path)
     from .input_checks import read_csv_text
     with io.StringIO(read_csv_text(path), newline="") as handle:  # UTF-8, Windows-1252 or Latin-1
         reader = csv.DictReader(handle)
-        columns = list(reader.fieldnames or [])
+        columns = [from_cell(c) for c in reader.fieldnames or []]
+        reader.fieldnames = columns
         missing = [c for c in required if c not in columns]
         if missing:
             raise InputError(
                 f"missing column(s) {', '.join(missing)}; the file has: {', '.join(columns) or 'no header'}",
                 path, "header")
-        rows = [dict(r) for r in reader]
+        rows = [{k: from_cell(v) if isinstance(v, str) else v for k, v in r.items()} for r in reader]
     return columns, rows
 
 

@@ -19,6 +19,7 @@ import vtk
 from lifelines import KaplanMeierFitter
 
 import slicer
+from CD8RScoreLib.csv_cells import from_cell
 
 from .lesion_level import VOLUME_SUBGROUPS_ML
 from .patient_level import ENDPOINTS, PRIMARY_METRIC
@@ -240,8 +241,11 @@ def table_node_from_frame(scene, name: str, frame: pd.DataFrame, view: str):
 
 
 def read_output_csv(path: Path) -> pd.DataFrame:
-    """A CSV of run_cohort's output folder as text (empty = missing), leaving the typing to the table node."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    """A CSV of run_cohort's output folder as text (empty = missing), leaving the typing to the table node; cells
+    written with the formula guard read back as their values (csv_cells.from_cell)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False).map(from_cell)
+    frame.columns = [from_cell(str(c)) for c in frame.columns]
+    return frame
 
 
 def overview_rows(results: dict) -> pd.DataFrame:

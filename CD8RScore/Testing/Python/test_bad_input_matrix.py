@@ -24,6 +24,8 @@ from CD8RScoreLib.cli import main
 from CD8RScoreLib.signature import default_signature_path
 
 SPACING = (1.0, 1.0, 2.0)
+# Cells a spreadsheet would run as formulas (OWASP, CSV injection)
+FORMULAS = ('=HYPERLINK("http://example.org/?x","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)")
 SHAPE_ZYX = (16, 48, 48)
 CENTRE_MM = (24.0, 24.0, 16.0)
 RADIUS_MM = 6.0
@@ -212,6 +214,13 @@ def inputs(tmp_path_factory) -> Path:
     write_rows(d / "clin_no_column.csv", [{k: v for k, v in r.items() if k != "pfs_time"} for r in clinical])
     three = {r["patient_id"] for r in clinical[:3]}
     write_rows(d / "clin_three.csv", clinical[:3])
+    hostile = {r["patient_id"]: FORMULAS[i % len(FORMULAS)] + r["patient_id"] for i, r in enumerate(clinical)}
+    write_rows(d / "clin_formulas.csv", [dict(r, patient_id=hostile[r["patient_id"]],
+                                              presentation="-2+3" if i % 2 else r["presentation"])
+                                         for i, r in enumerate(clinical)])
+    write_rows(d / "lesions_formulas.csv", [dict(r, patient_id=hostile[r["patient_id"]],
+                                                 segment_name="@SUM(1+1)*cmd|' /C calc'!A0")
+                                            for r in lesion_rows])
     write_rows(d / "lesions_three.csv", [r for r in lesion_rows if r["patient_id"] in three])
     (d / "a_folder").mkdir()
     (d / "existing_file.txt").write_text("keep me\n")
@@ -265,6 +274,7 @@ class Case:
     fault: "str | None" = None  # an OS failure injected while writing
     copies: dict = field(default_factory=dict)  # input file -> name in the output folder, for files a command edits
     check: "Callable[[Path, Path], None] | None" = None  # more assertions on (output folder, inputs folder)
+    links: dict = field(default_factory=dict)  # symbolic link -> its target, both in the output folder
 
 
 def _same_table_as(*reference_argv: str) -> Callable[[Path, Path], None]:
@@ -284,6 +294,42 @@ def _same_columns_as(columns: Sequence[str], *reference_argv: str) -> Callable[[
         got, expected = _read_rows(out / "lesions.csv"), _read_rows(reference)
         assert {k: [r[c] for c in columns] for k, r in got.items()} == \
             {k: [r[c] for c in columns] for k, r in expected.items()}
+    return check
+
+
+def _one_line_per_row(expected_rows: int, patient_id: str) -> Callable[[Path, Path], None]:
+    """The lesion table has a header and ``expected_rows`` lines, no CR, and every row names ``patient_id``."""
+    def check(out: Path, inputs: Path) -> None:
+        data = (out / "lesions.csv").read_bytes()
+        assert b"\r" not in data and len(data.splitlines()) == 1 + expected_rows
+        assert {r["patient_id"] for r in _read_rows(out / "lesions.csv").values()} == {patient_id}
+    return check
+
+
+def _no_live_formula(value: str) -> Callable[[Path, Path], None]:
+    """No cell of any CSV written starts a formula, and the project's reader reads ``value`` back unchanged."""
+    def check(out: Path, inputs: Path) -> None:
+        from CD8RScoreLib.csv_cells import _NUMBER
+        from CD8RScoreLib.lesion_table import read_csv
+
+        tables = sorted(out.rglob("*.csv"))
+        assert tables
+        for table in tables:
+            with open(table, newline="", encoding="utf-8") as handle:
+                for cells in csv.reader(handle):
+                    assert not any(c[:1] in "=+-@\t\r" and c and not _NUMBER.match(c) for c in cells), (table, cells)
+        texts = [cell for table in tables for row in read_csv(table)[1] for cell in row.values()]
+        assert value in texts
+    return check
+
+
+def _written_through_link(link: str, target: str) -> Callable[[Path, Path], None]:
+    """``link`` is still a link to ``target``, which holds the added rows, and the lock is beside ``target``."""
+    def check(out: Path, inputs: Path) -> None:
+        assert (out / link).is_symlink() and (out / link).resolve() == (out / target).resolve()
+        assert "P1,E0,1" in (out / target).read_text(encoding="utf-8")
+        assert (out / target).with_name(f".{Path(target).name}.lock").exists()
+        assert not (out / f".{link}.lock").exists()
     return check
 
 
@@ -445,12 +491,32 @@ CASES = [
          ["labels_uint64.nrrd", "--segmentation", "4294967297, above the largest label"]),
     Case("float64 label beyond 2^32-1", score(seg="labels_float64_huge.nrrd"), 2,
          ["labels_float64_huge.nrrd", "--segmentation", "4294967297, above the largest label"]),
+    # 13. control characters and formulas in identifiers
+    Case("patient ID ending in CR", score("ct.nrrd", "labels.nrrd", "--patient-id", "P1\r"), 0,
+         rows={"1": {"patient_id": "P1"}}, check=_one_line_per_row(1, "P1")),
+    Case("patient ID with a line feed inside", score("ct.nrrd", "labels.nrrd", "--patient-id", "P\n1"), 0,
+         rows={"1": {"patient_id": "P 1"}}, check=_one_line_per_row(1, "P 1")),
+    Case("patient ID a HYPERLINK formula", score("ct.nrrd", "labels.nrrd", f"--patient-id={FORMULAS[0]}"), 0,
+         rows={"1": {"patient_id": "'" + FORMULAS[0]}}, check=_no_live_formula(FORMULAS[0])),
+    Case("patient ID a command formula", score("ct.nrrd", "labels.nrrd", f"--patient-id={FORMULAS[1]}"), 0,
+         rows={"1": {"patient_id": "'" + FORMULAS[1]}}, check=_no_live_formula(FORMULAS[1])),
+    # 14. shared files and resumed work
+    Case("cohort-add through a symbolic link", ["cohort-add", "--lesions", "{in}/p1_E0.csv", "--cohort",
+                                                "{out}/link.csv"], 0,
+         copies={"cohort_latin1.csv": "shared/cohort.csv"}, links={"link.csv": "shared/cohort.csv"},
+         check=_written_through_link("link.csv", "shared/cohort.csv")),
+    Case("cohort-add while another name's writer holds the lock",
+         ["cohort-add", "--lesions", "{in}/p1_E0.csv", "--cohort", "{out}/link.csv"], 2,
+         ["shared/cohort.csv", "held the lock"], fault="cohort lock held",
+         copies={"cohort_latin1.csv": "shared/cohort.csv"}, links={"link.csv": "shared/cohort.csv"}),
+    Case("formulas in a cohort's ids, names and covariates", cohort("lesions_formulas.csv", "clin_formulas.csv"), 0,
+         check=_no_live_formula("-2+3")),
 ]
 
 
 def _inject(monkeypatch, fault: "str | None") -> None:
     """Make the atomic writer fail the way the system would."""
-    if fault is None:
+    if fault is None or fault == "cohort lock held":
         return
     import tempfile
 
@@ -482,11 +548,25 @@ def test_bad_input_matrix(case: Case, inputs: Path, tmp_path: Path, monkeypatch,
     out.mkdir()
     argv = [a.replace("{in}", str(inputs)).replace("{out}", str(out)) for a in case.argv]
     for source, name in case.copies.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes((inputs / source).read_bytes())
+    for link, target in case.links.items():
+        (out / link).symlink_to(out / target)
+    held = None
+    if case.fault == "cohort lock held":  # another writer holds the lock of the real cohort file
+        from filelock import FileLock
+
+        import CD8RScoreLib.cohort_file as cohort_file
+
+        monkeypatch.setattr(cohort_file, "LOCK_TIMEOUT_S", 0.2)
+        held = FileLock(str(out / "shared" / ".cohort.csv.lock"))
+        held.acquire()
     before = _hashes(inputs)
     _inject(monkeypatch, case.fault)
     code = main(argv)
     monkeypatch.undo()
+    if held is not None:
+        held.release()
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == case.exit_code, err
@@ -499,7 +579,7 @@ def test_bad_input_matrix(case: Case, inputs: Path, tmp_path: Path, monkeypatch,
         for fragment in case.message:
             assert fragment in lines[0], (fragment, lines[0])
         left = [p for p in out.rglob("*") if p.is_file() and not p.name.endswith(".lock")  # cohort-add's lock
-                and p.name not in case.copies.values()]
+                and str(p.relative_to(out)) not in set(case.copies.values()) | set(case.links)]
         assert not left, f"a failed command left files behind: {left}"
         return
     for fragment in case.message:
@@ -520,7 +600,7 @@ def test_bad_input_matrix(case: Case, inputs: Path, tmp_path: Path, monkeypatch,
     if case.check is not None:
         case.check(out, inputs)
     if case.copies:  # the edited file keeps its rows and gains the new ones
-        text = (out / "cohort.csv").read_text(encoding="utf-8")
+        text = (out / next(iter(case.copies.values()))).read_text(encoding="utf-8")
         assert "P9,E0,1,lésion" in text and "P1,E0,1" in text
 
 
