@@ -23,6 +23,7 @@ from .covariates import Covariate, build_covariate, build_covariates
 from .cutpoint import DEFAULT_MINPROP
 from .inputs import Exclusions, is_simulated, match_tables, read_clinical, read_lesions
 from .lesion_level import VOLUME_SUBGROUPS_ML, analyse_lesions, spearman
+from .model_choices import model_choices
 from .multivariate import backward_stepwise, strip_model, univariate
 from .nomogram import nomogram_model, plot_nomogram, risk_profiles
 from .patient_level import (CUTOFF_ENDPOINT, ENDPOINTS, PRIMARY_METRIC, analyse_patients, patient_metrics,
@@ -159,6 +160,9 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
         covs = clinical_covs + _score_covariates(data, opt_cut, CUTOFF_ENDPOINT)
         univariate_rows[endpoint] = univariate(data, endpoint, covs)
         multivariate_results[endpoint] = backward_stepwise(data, endpoint, covs, univariate_rows[endpoint])
+        study.block.setdefault("model_choices", {})[endpoint] = model_choices(
+            data, endpoint, covs, univariate_rows[endpoint],
+            [v["variable"] for v in multivariate_results[endpoint]["variables"]], cutoff)
 
     pd_truth = progressive_disease_truth(lesions, resp, clinical)
     opt_os = survival_blocks["os"]["optimised_cutoff"].get("cutoff")

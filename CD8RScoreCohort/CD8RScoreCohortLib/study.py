@@ -66,7 +66,16 @@ def study_table_rows(block: dict) -> dict[str, list[dict]]:
                     risk_rows.append({"endpoint": endpoint, "analysis": analysis, "group": group, "time_months": t,
                                       "n_at_risk": n})
     fu = whole["follow_up"]
-    return {"whole_cohort_survival.csv": survival_rows, "numbers_at_risk.csv": risk_rows,
+    model_rows = []
+    for endpoint, choices in block.get("model_choices", {}).items():
+        for model, res in choices.items():
+            for t in res["terms"] or [{}]:
+                ci = t.get("ci95") or [None, None]
+                model_rows.append({"endpoint": endpoint, "model": model, "n": res.get("n"),
+                                   "events": res.get("events"), "aic": res.get("aic"), "term": t.get("term", ""),
+                                   "hr": t.get("hr"), "ci_low": ci[0], "ci_high": ci[1], "p_wald": t.get("p_wald"),
+                                   "note": res.get("note", "")})
+    return {"model_choices.csv": model_rows,"whole_cohort_survival.csv": survival_rows, "numbers_at_risk.csv": risk_rows,
             "follow_up.csv": [{"method": fu["method"], "median_months": fu["median"], "ci_low": fu["ci95"][0],
                                "ci_high": fu["ci95"][1], "q1_months": fu["iqr"][0], "q3_months": fu["iqr"][1]}]}
 

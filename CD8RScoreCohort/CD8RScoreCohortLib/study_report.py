@@ -79,6 +79,29 @@ def prognostic_section(block: dict) -> list[str]:
     return parts
 
 
+def model_choices_section(choices: dict) -> list[str]:
+    """Backward selection by AIC beside the p-value rule, and the forced-variable models (S7, S9/S10)."""
+    parts = ["<h2>Other model choices (supplementary tables S7, S9, S10)</h2>"]
+    for endpoint, models in choices.items():
+        parts.append(f"<h3>{ENDPOINT_TITLES[endpoint]}</h3>")
+        aic = models["aic_backward"]
+        removed = ", ".join(f"{s['removed']} (AIC {_fmt(s['aic'], 5)})" if s["aic"] is not None
+                            else f"{s['removed']} ({s.get('why', '')})" for s in aic["steps"]) or "none"
+        parts.append(f"<p><b>{html.escape(aic['rule'])}</b>: n = {aic.get('n')}, events = {aic.get('events')}; "
+                     f"removed in turn: {html.escape(removed)}; final AIC {_fmt(aic.get('aic'), 5)}."
+                     f" {html.escape(aic.get('note', ''))}</p>")
+        for key in ("aic_backward", "reference_cutoff_score", "with_n_lesions"):
+            res = models[key]
+            title = res.get("what", "final model by AIC")
+            if not res["terms"]:
+                parts.append(f"<p>{html.escape(title)}: {html.escape(res.get('note', 'no variable'))}</p>")
+                continue
+            parts.append(f"<p>{html.escape(title)} (n = {res['n']}, events = {res['events']})</p>" + _table(
+                ["term", "HR", "95 % CI", "Wald p"],
+                [[html.escape(t["term"]), _fmt(t["hr"]), _ci(t["ci95"]), _fmt(t["p_wald"])] for t in res["terms"]]))
+    return parts
+
+
 def study_sections(results: dict, figures: dict) -> list[str]:
     """HTML of the study sections; ``figures``: file name -> path."""
     study = results.get("study")
@@ -86,4 +109,5 @@ def study_sections(results: dict, figures: dict) -> list[str]:
         return []
     captions = results.get("files", {}).get("figure_captions", {})
     return (whole_cohort_section(study["whole_cohort"], figures, captions)
-            + prognostic_section(study["prognostic_scores"]))
+            + prognostic_section(study["prognostic_scores"])
+            + model_choices_section(study.get("model_choices", {})))

@@ -13,7 +13,7 @@ import pandas as pd
 
 from CD8RScoreCohortLib.analysis import run_cohort
 from CD8RScoreCohortLib.prognostic_scores import prognostic_covariates
-from test_random_cohort_against_r import DATA, REFERENCE_CUTOFF, SEED, _km, agrees, r_values
+from test_random_cohort_against_r import DATA, REFERENCE_CUTOFF, SEED, _km, _terms, agrees, r_values
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,15 @@ def flatten_study(study: dict) -> dict:
     out["study/follow_up/q1"], out["study/follow_up/q2"], out["study/follow_up/q3"] = (
         fu["iqr"][0], fu["median"], fu["iqr"][1])
     out["study/follow_up/median_lcl"], out["study/follow_up/median_ucl"] = fu["ci95"]
+    for ep in ("os", "pfs"):
+        choices = study["model_choices"][ep]
+        aic = choices["aic_backward"]
+        for k, step in enumerate([s for s in aic["steps"] if s["aic"] is not None], start=1):
+            out[f"study/model/{ep}/aic/step{k}/{step['removed']}"] = step["aic"]
+        out[f"study/model/{ep}/aic/final_aic"] = aic["aic"]
+        _terms(out, f"study/model/{ep}/aic", aic["terms"])
+        for what in ("reference_cutoff_score", "with_n_lesions"):
+            _terms(out, f"study/model/{ep}/{what}", choices[what]["terms"])
     prognostic = study["prognostic_scores"]
     for name in ("rmh", "grim"):
         for k in range(4):

@@ -210,6 +210,34 @@ for (ep in c("os", "pfs")) {
     put_terms(paste0(ep, "/multivariate"), full, terms, "coxph(Surv(time, event) ~ final terms)")
     if (ep == "os") final_os <- list(fit = full, covs = covs[vars], terms = terms)
   }
+  # study: backward selection by AIC with R's step, each variable one term (a factor for a categorical one)
+  xf <- x[, c("time", "event")]
+  for (v in candidates) {
+    tn <- names(covs[[v]])
+    if (length(tn) == 1) xf[[v]] <- x[[tn]] else {
+      lv <- rep("reference", nrow(x)); for (t in tn) lv[x[[t]] == 1] <- t
+      xf[[v]] <- factor(lv, levels = c("reference", tn))
+    }
+  }
+  start <- coxph(as.formula(paste("Surv(time, event) ~", paste(sprintf("`%s`", candidates), collapse = " + "))),
+                 data = xf, ties = "efron")
+  st <- step(start, direction = "backward", trace = 0)
+  removed <- gsub("^- |`", "", as.character(st$anova$Step[-1]))
+  for (k in seq_along(removed)) put(sprintf("study/model/%s/aic/step%d/%s", ep, k, removed[k]), st$anova$AIC[k + 1],
+                                    "step(coxph(Surv(time, event) ~ candidates), direction = 'backward')$anova$AIC")
+  put(sprintf("study/model/%s/aic/final_aic", ep), extractAIC(st)[2], "extractAIC(step(...))[2]")
+  kept <- setdiff(candidates, removed)
+  if (length(kept)) put_terms(sprintf("study/model/%s/aic", ep), st, unlist(lapply(covs[kept], names), use.names = FALSE),
+                              "step(coxph(...), direction = 'backward')")
+  # study: forced-variable models around the final model of the p-value rule (S7, S9/S10)
+  covs2 <- c(covs, list(min_score_reference = list("min score >= 2" = ifelse(is.na(d$min), NA, as.numeric(d$min >= CUT)))))
+  forced <- list(reference_cutoff_score = c(setdiff(vars, "min_score_optimised"), "min_score_reference"),
+                 with_n_lesions = unique(c(vars, "n_lesions")))
+  for (what in names(forced)) {
+    xv <- design(ep, covs2, forced[[what]])
+    tv <- unlist(lapply(covs2[forced[[what]]], names), use.names = FALSE)
+    put_terms(sprintf("study/model/%s/%s", ep, what), fit_terms(xv, tv), tv, "coxph(Surv(time, event) ~ forced terms)")
+  }
 }
 
 # ---------------------------------------------------------------- predicted survival of the nomogram profiles
