@@ -81,7 +81,7 @@ def build_lesion_inputs(masks, sites: "dict[str, str] | None"):
         if site is None:
             site = guess_site(seg.tags.get("CD8RScore.location", "")) or guess_site(seg.segment_name)
             given = given or site is not None
-        lesions.append(LesionInput(seg.lesion_id, seg.segment_name, seg.mask, site or "other", given))
+        lesions.append(LesionInput(seg.lesion_id, seg.segment_name, seg.mask, site or "other", given, seg.warnings))
     if sites is not None:
         known = {seg.lesion_id for seg in masks} | {seg.segment_name for seg in masks}
         for lesion_id, site in sites.items():
@@ -147,24 +147,27 @@ def score_case(image_path: "str | Path", segmentation_path: "str | Path", locati
 def cmd_score(args: argparse.Namespace) -> int:
     from .lesion_table import lesion_columns, write_csv
     from .perturbation import WORKER_MODULES, draw_perturbations, unstable_lesions_note
+    from .scoring import score_lesions
     from .scoring_summary import summary_lines
     from .signature import load_signature
     from .worker_processes import worker_pool
 
     signature = load_signature(args.signature)
-    evidence = None
-    if args.sr:  # read before scoring: says at once why no SR can be written, and the SR uses what it read
-        from .dicom_sr import report_evidence
-        evidence = report_evidence(args.image, args.segmentation)
     if args.perturbations < 0:
         raise InputError(f"{args.perturbations} perturbations; give 0 or more", None, "--perturbations")
     draws = draw_perturbations(args.perturbations, args.seed)
     # perturbations run in one worker process per core, started before the CT is read
     with worker_pool(WORKER_MODULES) if draws else nullcontext() as executor:
+        case = load_case(args.image, args.segmentation, args.locations, args.kvp, signature, args.patient_id)
+        evidence = None
+        if args.sr:  # checked before scoring: says at once why no SR can be written; the SR names the slices read
+            from .dicom_sr import report_evidence
+            evidence = report_evidence(case.acquisition.series or args.image, args.segmentation)
         update, bar = _progress_bar("scoring")
         try:
-            rows = score_case(args.image, args.segmentation, args.locations, args.kvp, signature, args.patient_id,
-                              args.timepoint, update, draws, executor, args.min_volume_ml)
+            rows = score_lesions(case.image, case.lesions, signature, case.kvp, case.patient_id, args.timepoint,
+                                 case.acquisition, update, perturbations=draws, executor=executor,
+                                 min_volume_ml=args.min_volume_ml)
         finally:
             bar.close()
     write_csv(args.out, rows, lesion_columns(signature.feature_keys))

@@ -1,7 +1,8 @@
 """Reading a DICOM SEG or RTSTRUCT into lesion masks on the CT's voxel grid (binary uint8, one per lesion).
 
 The type is told by the SOP Class UID. The object must reference the CT series given (Series Instance UID) and
-its frame of reference. What comes out is what ``imageio.read_segmentation`` returns for a label map: one
+its frame of reference; a SEG whose Frame of Reference UID differs (pydicom-seg mints a new one) is read, with a
+warning on its rows, when its frames lie exactly on the CT's voxel grid. What comes out is what ``imageio.read_segmentation`` returns for a label map: one
 :class:`SegmentMask` per segment or ROI, cropped to its bounding box on the CT grid, ``mask`` None when empty.
 
 Rules (stated in the README):
@@ -13,9 +14,11 @@ Rules (stated in the README):
   reason, never resampled, as label maps off the grid are refused: resampling would change the lesion.
 - RTSTRUCT: one ROI per lesion; lesion id = ROI number, name = ROI name. Each CLOSED_PLANAR contour must lie in a
   CT slice plane; a voxel is in the ROI when its centre is inside the polygon (point in polygon at voxel centres,
-  per slice), contours of one slice combined by the even-odd rule (an inner contour is a hole). This is what
-  Slicer's RTSTRUCT import (SlicerRT: planar contours -> closed surface -> binary labelmap by voxel-centre
-  stencil) gives on the slices that hold a contour. Open contours and point ROIs are refused; an ROI without
+  per slice; contours of one slice combined by the even-odd rule, an inner contour is a hole) or on a contour
+  (within GRID_TOLERANCE_VOXELS of an edge). The second half gives back the masks of writers that trace contours
+  through the boundary voxels' centres (OpenCV-based ones such as rt-utils), which "inside" alone cuts by about
+  half their boundary voxels by floating-point chance; contours drawn between voxel centres (Slicer, the 0.5
+  iso-line) are unaffected. Open contours and point ROIs are refused; an ROI without
   contours is kept as an empty lesion.
 """
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
+from .dicom_series import is_dicom_file  # noqa: F401  (also imported from here)
 from .errors import InputError
 from .mask_box import grown_box
 from .segment_mask import SegmentMask
@@ -38,17 +42,11 @@ CT_FRAME_OF_REFERENCE_KEY = "0020|0052"
 # (positions are written as decimal strings, rounded to ~1e-4 mm or coarser).
 GRID_TOLERANCE_VOXELS = 0.01
 SEG_FRACTION_THRESHOLD = 0.5
+# A SEG naming another Frame of Reference than its CT (pydicom-seg always mints a new one) is read only when it
+# references the CT series and its frames lie on the CT's grid; otherwise this is the way out.
+OTHER_FRAME_FIX = ("its Frame of Reference UID also differs from the CT's (pydicom-seg writes a new one): export it "
+                   "with highdicom or dcmqi's itkimage2segimage from the CT series it was drawn on")
 FIELD = "--segmentation"
-
-
-def is_dicom_file(path: "str | Path") -> bool:
-    """True for a DICOM Part 10 file (the "DICM" marker after the 128-byte preamble)."""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(128)
-            return handle.read(4) == b"DICM"
-    except OSError:
-        return False
 
 
 def read_dicom_segmentation(path: "str | Path", image: sitk.Image) -> list[SegmentMask]:
@@ -66,12 +64,19 @@ def read_dicom_segmentation(path: "str | Path", image: sitk.Image) -> list[Segme
                          "Structure Set (RTSTRUCT); give one of those or a label map", path, FIELD)
     series_uid, frame_uid = _ct_identity(image, path)
     if sop_class == SEGMENTATION_STORAGE:
-        _check_reference(path, series_uid, frame_uid, _seg_referenced_series(header),
-                         str(header.get("FrameOfReferenceUID", "")))
-        masks = _seg_masks(path, image)
+        frame = str(header.get("FrameOfReferenceUID", ""))
+        _check_series(path, series_uid, _seg_referenced_series(header))
+        other_frame = bool(frame and frame_uid and frame != frame_uid)
+        masks = _seg_masks(path, image, other_frame)
+        if other_frame:  # referenced by series UID and exactly on the CT's grid (checked by _seg_masks)
+            for mask in masks:
+                mask.warnings.append(f"the SEG's Frame of Reference UID differs from the CT's ({frame}): read because "
+                                     "it references the CT series and its frames lie on the CT's voxel grid")
     else:
-        _check_reference(path, series_uid, frame_uid, _rtstruct_referenced_series(header),
-                         _rtstruct_frame_of_reference(header))
+        _check_series(path, series_uid, _rtstruct_referenced_series(header))
+        frame = _rtstruct_frame_of_reference(header)
+        if frame and frame_uid and frame != frame_uid:
+            raise InputError(f"frame of reference {frame} differs from the CT's {frame_uid}", path, FIELD)
         masks = _rtstruct_masks(header, image, path)  # an RTSTRUCT has no pixel data: the header is all of it
     names = [m.segment_name for m in masks]
     duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -101,12 +106,10 @@ def _ct_identity(image: sitk.Image, path: Path) -> tuple[str, str]:
     return image.GetMetaData(CT_SERIES_UID_KEY).strip(), frame.strip()
 
 
-def _check_reference(path: Path, series_uid: str, frame_uid: str, referenced: set[str], frame: str) -> None:
+def _check_series(path: Path, series_uid: str, referenced: set[str]) -> None:
     if series_uid not in referenced:
         raise InputError(f"it references series {', '.join(sorted(referenced)) or '(none)'}, not the CT series "
                          f"{series_uid}; give the CT series this segmentation was drawn on", path, FIELD)
-    if frame and frame_uid and frame != frame_uid:
-        raise InputError(f"frame of reference {frame} differs from the CT's {frame_uid}", path, FIELD)
 
 
 def _seg_referenced_series(header) -> set[str]:
@@ -147,8 +150,9 @@ def _mask_crop(image: sitk.Image, array_zyx: np.ndarray, start_xyz: np.ndarray) 
     return crop
 
 
-def _seg_masks(path: Path, image: sitk.Image) -> list[SegmentMask]:
-    """Segments of a DICOM SEG on the CT grid (refused, with the reason, when its frames are not on it)."""
+def _seg_masks(path: Path, image: sitk.Image, other_frame: bool = False) -> list[SegmentMask]:
+    """Segments of a DICOM SEG on the CT grid (refused, with the reason, when its frames are not on it).
+    ``other_frame``: the SEG names another Frame of Reference than the CT's; the refusal then says so."""
     import highdicom as hd
 
     from .dicom_codes import site_from_code  # pydicom, as highdicom: loaded only for a DICOM SEG
@@ -159,6 +163,7 @@ def _seg_masks(path: Path, image: sitk.Image) -> list[SegmentMask]:
     except Exception as exc:  # noqa: BLE001 - highdicom's message says what is wrong with the SEG
         raise InputError(f"cannot read the DICOM SEG: {str(exc).splitlines()[0]}", path, FIELD) from None
     array = volume.array  # (slices, rows, columns, segments); FRACTIONAL rescaled to [0, 1]
+    fix = OTHER_FRAME_FIX if other_frame else "export the SEG with the CT as its reference geometry"
     numbers = list(seg.segment_numbers)
     inverse, origin = _ct_index_transform(image)
     to_ct = inverse @ volume.affine[:3, :3]  # CT index axes (x, y, z) per SEG array axis (slice, row, column)
@@ -168,8 +173,7 @@ def _seg_masks(path: Path, image: sitk.Image) -> list[SegmentMask]:
         spacing = tuple(round(float(s), 4) for s in np.linalg.norm(volume.affine[:3, :3], axis=0))
         raise InputError(f"the SEG frames are not on the CT's voxel grid (SEG voxel {spacing} mm along slice, row, "
                          f"column vs CT spacing {tuple(round(s, 4) for s in image.GetSpacing())} mm, or another "
-                         "orientation); export the SEG with the CT as its reference geometry (SEGs off the CT "
-                         "grid are not resampled)", path, FIELD)
+                         f"orientation); {fix} (SEGs off the CT grid are not resampled)", path, FIELD)
     corner = inverse @ (volume.affine[:3, 3] - origin)
     # Reorder the SEG axes into CT (z, y, x) order, flipping those that run against the CT's.
     ct_axis_of = [int(np.argmax(np.abs(permutation[:, j]))) for j in range(3)]
@@ -182,12 +186,12 @@ def _seg_masks(path: Path, image: sitk.Image) -> list[SegmentMask]:
     array = np.transpose(array, [ct_axis_of.index(2), ct_axis_of.index(1), ct_axis_of.index(0), 3])
     if not np.allclose(start, np.round(start), atol=GRID_TOLERANCE_VOXELS):
         raise InputError(f"the SEG frames fall between the CT's voxels (continuous index {tuple(np.round(start, 3))}"
-                         "); export the SEG with the CT as its reference geometry", path, FIELD)
+                         f"); {fix}", path, FIELD)
     start = np.round(start).astype(int)
     stop = start + np.array(array.shape[2::-1])
     if (start < 0).any() or (stop > np.array(image.GetSize())).any():
         raise InputError(f"the SEG extends outside the CT (voxels {tuple(start)}..{tuple(stop)} of "
-                         f"{image.GetSize()})", path, FIELD)
+                         f"{image.GetSize()}); {fix}", path, FIELD)
     masks = []
     for channel, number in enumerate(numbers):
         description = seg.get_segment_description(number)
@@ -202,8 +206,23 @@ def _seg_masks(path: Path, image: sitk.Image) -> list[SegmentMask]:
     return masks
 
 
+def _on_contour(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Which ``points`` (n, 2) lie on the closed ``polygon`` (m, 2), within GRID_TOLERANCE_VOXELS of an edge (both
+    in continuous voxel indices). Written here: matplotlib's point-in-polygon leaves points on an edge to
+    floating-point chance, and no library at hand tests "on the boundary"."""
+    start, end = polygon, np.roll(polygon, -1, axis=0)
+    edge = end - start  # (m, 2)
+    length2 = np.maximum((edge ** 2).sum(axis=1), 1e-12)
+    relative = points[:, None, :] - start[None, :, :]  # (n, m, 2)
+    t = np.clip((relative * edge[None]).sum(axis=2) / length2[None], 0.0, 1.0)
+    nearest = start[None] + t[..., None] * edge[None]
+    distance2 = ((points[:, None, :] - nearest) ** 2).sum(axis=2)
+    return (distance2 <= GRID_TOLERANCE_VOXELS ** 2).any(axis=1)
+
+
 def _rtstruct_masks(ds, image: sitk.Image, path: Path) -> list[SegmentMask]:
-    """ROIs of an RTSTRUCT rasterised on the CT grid (point in polygon at voxel centres, even-odd per slice)."""
+    """ROIs of an RTSTRUCT rasterised on the CT grid: a voxel is in when its centre is inside the contours (even-odd
+    per slice: an inner contour is a hole) or on one of them."""
     from matplotlib.path import Path as Polygon
 
     inverse, origin = _ct_index_transform(image)
@@ -213,7 +232,7 @@ def _rtstruct_masks(ds, image: sitk.Image, path: Path) -> list[SegmentMask]:
                    for item in ds.get("ROIContourSequence", [])}
     masks = []
     for number, name in names.items():
-        slices: dict[int, np.ndarray] = {}
+        slices: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # slice -> (even-odd interior, on a contour)
         for k, contour in enumerate(contours_of.get(number, [])):
             where = f"ROI {number} {name!r}, contour {k + 1}"
             kind = str(contour.get("ContourGeometricType", ""))
@@ -236,21 +255,24 @@ def _rtstruct_masks(ds, image: sitk.Image, path: Path) -> list[SegmentMask]:
                 raise InputError(f"{where} has {len(points)} point(s); a closed contour needs at least 3",
                                  path, FIELD)
             xy = index[:, :2]
-            lo = np.maximum(np.ceil(xy.min(axis=0)).astype(int), 0)
-            hi = np.minimum(np.floor(xy.max(axis=0)).astype(int), [size_x - 1, size_y - 1])
+            lo = np.maximum(np.ceil(xy.min(axis=0) - GRID_TOLERANCE_VOXELS).astype(int), 0)
+            hi = np.minimum(np.floor(xy.max(axis=0) + GRID_TOLERANCE_VOXELS).astype(int), [size_x - 1, size_y - 1])
             if (hi < lo).any():
                 continue  # no voxel centre inside this contour's box
             cols, rows = np.meshgrid(np.arange(lo[0], hi[0] + 1), np.arange(lo[1], hi[1] + 1))
-            polygon = Polygon(np.vstack([xy, xy[:1]]), closed=True)
-            inside = polygon.contains_points(np.column_stack([cols.ravel(), rows.ravel()])).reshape(cols.shape)
-            plane = slices.setdefault(slice_index, np.zeros((size_y, size_x), dtype=bool))
-            plane[lo[1]:hi[1] + 1, lo[0]:hi[0] + 1] ^= inside  # even-odd: an inner contour is a hole
+            centres = np.column_stack([cols.ravel(), rows.ravel()])
+            on = _on_contour(centres, xy).reshape(cols.shape)
+            inside = Polygon(np.vstack([xy, xy[:1]]), closed=True).contains_points(centres).reshape(cols.shape)
+            parity, edge = slices.setdefault(slice_index, (np.zeros((size_y, size_x), dtype=bool),
+                                                           np.zeros((size_y, size_x), dtype=bool)))
+            parity[lo[1]:hi[1] + 1, lo[0]:hi[0] + 1] ^= inside & ~on  # even-odd: an inner contour is a hole
+            edge[lo[1]:hi[1] + 1, lo[0]:hi[0] + 1] |= on  # a centre on any contour is in the ROI
         mask = None
         if slices:
             z_lo, z_hi = min(slices), max(slices)
             volume = np.zeros((z_hi - z_lo + 1, size_y, size_x), dtype=bool)
-            for slice_index, plane in slices.items():
-                volume[slice_index - z_lo] = plane
+            for slice_index, (parity, edge) in slices.items():
+                volume[slice_index - z_lo] = parity | edge
             mask = _mask_crop(image, volume, np.array([0, 0, z_lo]))
         masks.append(SegmentMask(str(number), name, mask, {}))
     return masks

@@ -5,8 +5,10 @@ SEG, TID 1411; the RTSTRUCT as evidence, TID 1501): tracking identifier "lesion 
 site (SNOMED CT), the score (a numeric measurement whose concept and algorithm identification name the
 signature and its status), volume (mL) and longest axial diameter (mm), the raw values of the core and ring
 features the signature uses, the score class, the signature's status and whether the lesion is the
-least-infiltrated one (lowest score among lesions > 1 mL, as the patient summary). A demonstration signature
-puts DEMONSTRATION in the report's title and in each group. Numbers are written as DICOM decimal strings
+least-infiltrated one (lowest score among lesions > 1 mL, as the patient summary), and whether the CT was lossy
+compressed. The title is CID 7021's "Imaging Measurement Report"; a demonstration signature puts DEMONSTRATION in
+the series description, each tracking identifier and each group's status. Text (patient name, lesion names) is
+written as UTF-8 (Specific Character Set ISO_IR 192) whatever character set the CT came in. Numbers are written as DICOM decimal strings
 (16 characters: at least 11 significant digits).
 """
 from __future__ import annotations
@@ -22,7 +24,8 @@ from pydicom.sr.coding import Code
 
 from . import __version__
 from .dicom_codes import LESION, private_code, private_coding_scheme, site_code
-from .dicom_seg_input import RT_STRUCTURE_SET_STORAGE, SEGMENTATION_STORAGE, is_dicom_file
+from .dicom_seg_input import RT_STRUCTURE_SET_STORAGE, SEGMENTATION_STORAGE
+from .dicom_series import CtSeries, find_ct_series, is_dicom_file, lossy_compression
 from .errors import InputError
 from .features import FEATURES
 from .lesion_table import atomic_write_bytes
@@ -70,34 +73,31 @@ def feature_unit(feature_key: str) -> Code:
     return NO_UNITS
 
 
-def report_title(signature: Signature) -> Code:
-    if signature.status == "demonstration":
-        return private_code("CD8RS-REPORT-D", "CD8 radiomics score report - DEMONSTRATION signature")
-    return private_code("CD8RS-REPORT", "CD8 radiomics score report (research use only)")
+# The report's title, from CID 7021 "Measurement Report Document Titles" (what TID 1500 readers match on); the
+# signature's status is said in the series description, the tracking identifiers and each group's evaluations.
+REPORT_TITLE = Code("126000", "DCM", "Imaging Measurement Report")
+LOSSY = private_code("CD8RS-LOSSY", "CT images lossy compressed")
 
 
-def _ct_datasets(ct: "str | Path | Sequence[str | Path]") -> list:
-    """Headers of the CT series' slices (the SR's evidence), from its folder or its files; refused when the CT is
-    not DICOM."""
+def _ct_datasets(ct: "CtSeries | str | Path | Sequence[str | Path]") -> list:
+    """Headers of the CT slices the SR references: the image series chosen in a folder, exactly as the CT is read
+    for scoring (dicom_series.find_ct_series: not the first file of the folder, which may be a dose report), or the
+    given files; refused when the CT is not DICOM."""
     import pydicom
 
     why = ("no DICOM SR can be written: the SR references the CT by its DICOM UIDs, and this CT is not a DICOM "
            "series folder; give --image as the DICOM series folder")
+    if isinstance(ct, CtSeries):
+        return ct.headers
     if isinstance(ct, (str, Path)):
         ct_path = Path(ct)
-        if not ct_path.is_dir():
+        if not (ct_path.is_dir() or is_dicom_file(ct_path)):
             raise InputError(why, ct_path, FIELD)
-        files = sorted(ct_path.iterdir())
-    else:
-        ct_path, files = None, [Path(f) for f in ct]
-    slices = []
-    for file in files:
-        if file.is_file() and is_dicom_file(file):
-            ds = pydicom.dcmread(file, stop_before_pixels=True)
-            if "SeriesInstanceUID" in ds and "SOPInstanceUID" in ds:
-                slices.append(ds)
+        return find_ct_series(ct_path).headers
+    slices = [pydicom.dcmread(f, stop_before_pixels=True) for f in ct if is_dicom_file(f)]
+    slices = [ds for ds in slices if "SeriesInstanceUID" in ds and "SOPInstanceUID" in ds]
     if not slices:
-        raise InputError(why, ct_path, FIELD)
+        raise InputError(why, None, FIELD)
     return slices
 
 
@@ -122,7 +122,7 @@ def _number(value) -> "float | None":
 
 
 def _lesion_group(row: dict, signature: Signature, least_id: "str | None", segmentation, segment_numbers: set[int],
-                  ct_series_uid: str):
+                  ct_series_uid: str, lossy: bool):
     """The measurement group of one lesion-table row."""
     import highdicom as hd
     from pydicom.uid import generate_uid
@@ -153,6 +153,7 @@ def _lesion_group(row: dict, signature: Signature, least_id: "str | None", segme
         hd.sr.QualitativeEvaluation(SIGNATURE_STATUS, private_code(status, status_meaning)),
         hd.sr.QualitativeEvaluation(COMPUTABLE, YES if computable else NO),
         hd.sr.QualitativeEvaluation(LEAST_INFILTRATED, YES if least_id == str(row["lesion_id"]) else NO),
+        hd.sr.QualitativeEvaluation(LOSSY, YES if lossy else NO),
     ]
     if row.get("score_class") in ("high", "low"):
         evaluations.append(hd.sr.QualitativeEvaluation(
@@ -179,8 +180,9 @@ class ReportEvidence:
     segmentation_path: Path
 
 
-def report_evidence(ct: "str | Path | Sequence[str | Path]", segmentation_path: "str | Path") -> ReportEvidence:
-    """The evidence of an SR on this CT (its DICOM series folder, or its files) and segmentation (its DICOM SEG or
+def report_evidence(ct: "CtSeries | str | Path | Sequence[str | Path]",
+                    segmentation_path: "str | Path") -> ReportEvidence:
+    """The evidence of an SR on this CT (the series read for scoring, its DICOM series folder, or its files) and segmentation (its DICOM SEG or
     RTSTRUCT); :class:`InputError` says why when an SR cannot reference them."""
     segmentation_path = Path(segmentation_path)
     return ReportEvidence(_ct_datasets(ct), _segmentation_dataset(segmentation_path), segmentation_path)
@@ -206,7 +208,9 @@ def write_structured_report(out: "str | Path", rows: Sequence[dict], signature: 
     segment_numbers = {int(item.SegmentNumber) for item in segmentation.get("SegmentSequence", [])}
     least_id = patient_summary(rows).get("least_infiltrated_lesion_id")
     least_id = str(least_id) if least_id is not None else None
-    groups = [_lesion_group(row, signature, least_id, segmentation, segment_numbers, ct_series_uid) for row in rows]
+    lossy = lossy_compression(ct) is not None
+    groups = [_lesion_group(row, signature, least_id, segmentation, segment_numbers, ct_series_uid, lossy)
+              for row in rows]
     device = hd.sr.ObserverContext(
         observer_type=codes.DCM.Device,
         observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
@@ -214,13 +218,14 @@ def write_structured_report(out: "str | Path", rows: Sequence[dict], signature: 
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_device_context=device),
         procedure_reported=codes.LN.CTUnspecifiedBodyRegion, imaging_measurements=groups,
-        title=report_title(signature))
+        title=REPORT_TITLE)
     description = "CD8-Rscore " + ("DEMONSTRATION " if signature.status == "demonstration" else "") + \
         "(research use only)"
     sr = hd.sr.Comprehensive3DSR(
         evidence=[*ct, segmentation], content=report, series_instance_uid=generate_uid(), series_number=100,
         sop_instance_uid=generate_uid(), instance_number=1, manufacturer="CD8RScore",
-        series_description=description[:64], coding_schemes=[private_coding_scheme()])
+        series_description=description[:64], coding_schemes=[private_coding_scheme()],
+        specific_character_set="ISO_IR 192")  # UTF-8: any patient's or lesion's name, whatever the CT's set
     buffer = io.BytesIO()
     sr.save_as(buffer, enforce_file_format=True)
     atomic_write_bytes(out, buffer.getvalue())

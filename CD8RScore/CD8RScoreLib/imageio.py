@@ -11,6 +11,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import SimpleITK as sitk
@@ -20,11 +21,12 @@ from .input_checks import check_ct_values, check_label_values
 from .patient_axes import slice_spacing_mm
 from .segment_mask import SegmentMask  # noqa: F401  (the readers' result type, also imported from here)
 
+if TYPE_CHECKING:
+    from .dicom_series import CtSeries
+
 # Geometry agreement between CT and segmentation: fraction of a voxel (origin) and relative (spacing/direction).
 GEOMETRY_TOLERANCE = 1e-3
 
-DICOM_TAGS = {"kvp": "0018|0060", "modality": "0008|0060", "slice_thickness": "0018|0050",
-              "kernel": "0018|1210", "patient_id": "0010|0020"}
 
 
 @dataclass
@@ -36,7 +38,8 @@ class AcquisitionInfo:
     slice_thickness_mm: "float | None" = None
     kernel: "str | None" = None
     patient_id: "str | None" = None
-    value_warnings: list = field(default_factory=list)  # from input_checks.check_ct_values
+    value_warnings: list = field(default_factory=list)  # from input_checks.check_ct_values (and the DICOM series')
+    series: "CtSeries | None" = None  # the DICOM images read (dicom_series), None for an NRRD/NIfTI/MHA file
 
 
 @contextmanager
@@ -51,18 +54,20 @@ def keep_locale():
 
 
 def read_image(path: "str | Path") -> tuple[sitk.Image, AcquisitionInfo]:
-    """Read a CT (file or DICOM series folder) in HU with what is known of its acquisition.
+    """Read a CT (file, DICOM series folder or one DICOM file of the series) in HU with what is known of its
+    acquisition.
 
     The voxels keep their stored type (int16 for most CTs): a float32 copy of a whole CT would cost 400 MB and a
     second of a 512 x 512 x 400 scan, and each lesion's crop is cast to float32 when it is resampled.
     """
+    from .dicom_series import is_dicom_file
+
     path = Path(path)
     if not path.exists():
         raise InputError("image not found; give an NRRD/NIfTI/MHA file or a DICOM series folder", path, "--image")
     info = AcquisitionInfo()
-    if path.is_dir():
-        with keep_locale():
-            return _read_dicom_series(path, info)
+    if path.is_dir() or is_dicom_file(path):
+        return _read_dicom_series(path, info)
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as exc:
@@ -70,39 +75,50 @@ def read_image(path: "str | Path") -> tuple[sitk.Image, AcquisitionInfo]:
     return _checked_ct(image, info, path)
 
 
+@contextmanager
+def native_stderr_captured():
+    """Keep what compiled code (GDCM's codecs, ITK) prints on the process's stderr off the terminal: it goes to a
+    temporary file whose text is handed back (``captured[0]``) for an error message. ITK's warnings are off too."""
+    import os
+    import sys
+    import tempfile
+
+    captured = [""]
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    warnings_shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            sitk.ProcessObject.SetGlobalWarningDisplay(warnings_shown)
+            sink.seek(0)
+            captured[0] = sink.read().decode("utf-8", "replace")
+
+
 def _read_dicom_series(path: Path, info: AcquisitionInfo) -> tuple[sitk.Image, AcquisitionInfo]:
-    """One DICOM series folder, with kVp (0018,0060), modality, slice thickness, kernel and patient id."""
-    reader = sitk.ImageSeriesReader()
-    series = reader.GetGDCMSeriesIDs(str(path))
-    if not series:
-        raise InputError("no DICOM series in this folder", path, "--image")
-    if len(series) > 1:
-        raise InputError(f"{len(series)} DICOM series in this folder; give the folder of one series", path,
-                         "--image")
-    files = reader.GetGDCMSeriesFileNames(str(path), series[0])
-    reader.SetFileNames(files)
-    reader.MetaDataDictionaryArrayUpdateOn()
-    reader.LoadPrivateTagsOff()
-    try:
-        image = reader.Execute()
-    except RuntimeError as exc:
-        raise InputError(f"cannot read the DICOM series: {_first_line(exc)}", path, "--image") from None
+    """The image series of a DICOM folder (dicom_series.find_ct_series: chosen and its geometry checked from the
+    headers), with kVp (0018,0060), modality, slice thickness, kernel and patient id decoded with the series'
+    character set, lossy compression and left-out localizers as warnings."""
+    from .dicom_series import find_ct_series
 
-    def tag(key: str) -> "str | None":
-        if reader.HasMetaDataKey(0, key):
-            value = reader.GetMetaData(0, key).strip()
-            return value or None
-        return None
-
-    info.modality = tag(DICOM_TAGS["modality"])
-    info.kernel = tag(DICOM_TAGS["kernel"])
-    info.patient_id = tag(DICOM_TAGS["patient_id"])
-    info.kvp = _to_float(tag(DICOM_TAGS["kvp"]))
-    info.slice_thickness_mm = _to_float(tag(DICOM_TAGS["slice_thickness"]))
+    series = find_ct_series(path)
+    image = _multiframe_image(series, path) if series.multiframe else _series_image(series, path)
+    info.modality = series.text("Modality")
+    info.kernel = series.text("ConvolutionKernel")
+    info.patient_id = series.text("PatientID")
+    info.kvp = _to_float(series.text("KVP"))
+    info.slice_thickness_mm = _to_float(series.text("SliceThickness"))
+    info.series = series
     image, info = _checked_ct(image, info, path)
-    for key in ("0020|000e", "0020|0052"):  # series and frame of reference: what a DICOM SEG/RTSTRUCT references
-        if tag(key):
-            image.SetMetaData(key, tag(key))
+    info.value_warnings = series.warnings + info.value_warnings
+    for key, keyword in (("0020|000e", "SeriesInstanceUID"), ("0020|0052", "FrameOfReferenceUID")):
+        if series.text(keyword):  # what a DICOM SEG/RTSTRUCT references
+            image.SetMetaData(key, series.text(keyword))
     return image, info
 
 
@@ -112,6 +128,49 @@ def at_storage_precision(image: sitk.Image) -> sitk.Image:
     give the lesion table of the same CT in NRRD or DICOM. A spacing that is not a float32 number is left as is."""
     image.SetSpacing(tuple(float(str(np.float32(s))) if float(np.float32(s)) == s else s
                            for s in image.GetSpacing()))
+    return image
+
+
+def _series_image(series: "CtSeries", path: Path) -> sitk.Image:
+    """The slices of a single-frame series, in the order dicom_series checked, read by GDCM (SimpleITK) with its
+    codecs' messages kept off the terminal; a failure is one line."""
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames([str(f) for f in series.files])
+    reader.LoadPrivateTagsOff()
+    with keep_locale(), native_stderr_captured() as chatter:
+        try:
+            return reader.Execute()
+        except RuntimeError as exc:
+            error = exc
+    said = _first_line(error) if str(error).strip() else (chatter[0].strip().splitlines() or ["?"])[-1]
+    raise InputError(f"cannot read the DICOM series' pixels: {said}", path, "--image")
+
+
+def _multiframe_image(series: "CtSeries", path: Path) -> sitk.Image:
+    """An Enhanced (multi-frame) CT in HU: its frames as a volume by highdicom (which refuses frames that do not
+    form a regular grid, as dicom_series does for slices), then as a SimpleITK image with a right-handed grid."""
+    import highdicom as hd
+
+    file = series.files[0]
+    try:
+        volume = hd.imread(file).get_volume(apply_modality_transform=True, dtype=np.float32)
+    except Exception as exc:  # noqa: BLE001 - highdicom says what is wrong with the frames
+        raise InputError(f"cannot read the multi-frame CT {file.name} as one volume: "
+                         f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}", path,
+                         "--image") from None
+    # highdicom: point = affine @ (slice, row, column, 1); SimpleITK: point = origin + D S (column, row, slice)
+    matrix = volume.affine[:3, :3][:, ::-1]
+    array, origin = volume.array, volume.affine[:3, 3]
+    if np.all(np.mod(array, 1) == 0) and array.min() >= -32768 and array.max() <= 32767:
+        array = array.astype(np.int16)  # integer HU, as a single-frame series is read
+    if np.linalg.det(matrix) < 0:  # slices stacked against row x column: reverse them
+        array, origin = array[::-1], origin + matrix[:, 2] * (array.shape[0] - 1)
+        matrix = matrix * np.array([1.0, 1.0, -1.0])
+    spacing = np.linalg.norm(matrix, axis=0)
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
+    image.SetSpacing([float(v) for v in spacing])
+    image.SetOrigin([float(v) for v in origin])
+    image.SetDirection([float(v) for v in (matrix / spacing).ravel()])
     return image
 
 

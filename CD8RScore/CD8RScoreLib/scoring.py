@@ -52,6 +52,7 @@ class LesionInput:
     mask: "sitk.Image | None"
     location: str  # fine site (locations.SITE_CATEGORY key)
     location_given: bool = True
+    warnings: Sequence[str] = ()  # how the segmentation was read (e.g. a SEG's differing Frame of Reference)
 
 
 @dataclass
@@ -99,7 +100,7 @@ def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signatur
         "signature_name": signature.name, "signature_status": signature.status,
         "score": None, "score_class": "NA", "computable": False, "reason": "",
     }
-    warnings = list(scan_warnings)
+    warnings = list(scan_warnings) + list(lesion.warnings)
     if not lesion.location_given:
         warnings.append("location not given, 'other' assumed")
 

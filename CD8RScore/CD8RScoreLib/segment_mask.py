@@ -15,3 +15,4 @@ class SegmentMask:
     segment_name: str
     mask: "sitk.Image | None"  # None: the lesion is named (e.g. in a locations CSV) but absent
     tags: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)  # what the lesion's row must say of how it was read

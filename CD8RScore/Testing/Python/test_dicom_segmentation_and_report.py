@@ -253,8 +253,11 @@ def test_sr_reads_back_to_the_lesion_table(case, tables, tmp_path, source):
     assert evidence[case["ct"][0].SeriesInstanceUID] == {ds.SOPInstanceUID for ds in case["ct"]}
     assert evidence[segmentation.SeriesInstanceUID] == {segmentation.SOPInstanceUID}
     assert report.ContentTemplateSequence[0].TemplateIdentifier == "1500"
-    # the title (CID 7021 is extensible) says DEMONSTRATION
-    assert report.ConceptNameCodeSequence[0].CodeMeaning == "CD8 radiomics score report - DEMONSTRATION signature"
+    # the title from CID 7021, as TID 1500 readers match it; DEMONSTRATION in the series description and groups
+    title = report.ConceptNameCodeSequence[0]
+    assert (title.CodeValue, title.CodingSchemeDesignator, title.CodeMeaning) == \
+        ("126000", "DCM", "Imaging Measurement Report")
+    assert "DEMONSTRATION" in report.SeriesDescription
 
     groups = _groups(report)
     assert len(groups) == len(rows)
@@ -277,6 +280,7 @@ def test_sr_reads_back_to_the_lesion_table(case, tables, tmp_path, source):
         assert _evaluation(group, "CD8RS-STATUS").startswith("DEMONSTRATION")
         assert _evaluation(group, "CD8RS-LEAST") == ("Yes" if row["lesion_id"] == least else "No")
         assert _evaluation(group, "CD8RS-CLASS").startswith(row["score_class"])
+        assert _evaluation(group, "CD8RS-LOSSY") == "No"
         if source == "seg":
             segment = group.referenced_segment
             assert segment.referenced_segment_numbers == [int(row["lesion_id"])]
