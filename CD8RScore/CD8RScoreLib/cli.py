@@ -260,7 +260,9 @@ def example(*commands: str, note: str = "") -> str:
 
 def add_case_options(p: argparse.ArgumentParser) -> None:
     """The options naming one CT's inputs (what load_case reads), shared by ``score`` and ``extract``."""
-    p.add_argument("--image", required=True, help="CT: NRRD/NIfTI/MHA file or DICOM series folder (HU)")
+    p.add_argument("--image", required=True,
+                   help="CT: NRRD/NIfTI/MHA file, DICOM folder (a series, or a CD export with one CT series) or one "
+                        "DICOM file of the series (HU)")
     p.add_argument("--segmentation", required=True,
                    help="label map (one integer per lesion), Slicer .seg.nrrd, DICOM SEG or RTSTRUCT")
     p.add_argument("--locations", help="CSV with columns lesion (label value or segment name) and location (node, "

@@ -2,8 +2,8 @@
 
 Used by ``cd8rscore demo`` and the tests. Every object says SYNTHETIC in its series description. The CT is
 written with pydicom, the SEG with highdicom; the RTSTRUCT with pydicom, because highdicom has no RTSTRUCT
-writer and rt-utils needs OpenCV and draws contours through pixel corners. The RTSTRUCT's contours are the
-0.5 iso-lines of each slice's mask (contourpy, matplotlib's contouring engine): they pass half-way between
+writer and rt-utils needs OpenCV (its contours run through the boundary voxels' centres). The RTSTRUCT's contours
+are the 0.5 iso-lines of each slice's mask (contourpy, matplotlib's contouring engine): they pass half-way between
 voxel centres inside and outside the lesion, as a contour drawn on the CT would.
 """
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 The type is told by the SOP Class UID. The object must reference the CT series given (Series Instance UID) and
 its frame of reference; a SEG whose Frame of Reference UID differs (pydicom-seg mints a new one) is read, with a
-warning on its rows, when its frames lie exactly on the CT's voxel grid. What comes out is what ``imageio.read_segmentation`` returns for a label map: one
-:class:`SegmentMask` per segment or ROI, cropped to its bounding box on the CT grid, ``mask`` None when empty.
+warning on its rows, when its frames lie exactly on the CT's voxel grid. What comes out is what
+``imageio.read_segmentation`` returns for a label map: one :class:`SegmentMask` per segment or ROI, cropped to its
+bounding box on the CT grid, ``mask`` None when empty.
 
-Rules (stated in the README):
+Rules (stated in docs/dicom.md):
 - SEG: one segment per lesion; lesion id = segment number, name = segment label, location = the segment's
   anatomic region (SNOMED CT) where given. A FRACTIONAL SEG is thresholded at half its maximum: a voxel belongs
   to the lesion when its stored value >= 0.5 x Maximum Fractional Value, as Slicer's SEG import does and as

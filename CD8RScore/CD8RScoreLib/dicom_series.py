@@ -52,8 +52,8 @@ MAYBE_LOSSLESS_SYNTAXES = {"1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.203"}
 SAME_POSITION_MM = 0.01
 # Slice steps may differ from the series' median step by this fraction (plus SAME_POSITION_MM for rounding).
 SPACING_TOLERANCE = 0.01
-# Images whose orientation cosines differ by more than this are in another orientation.
-ORIENTATION_TOLERANCE = 1e-3
+# Images whose orientation cosines differ by more than this (0.6 deg) are in another orientation.
+ORIENTATION_TOLERANCE = 0.01
 
 
 @dataclass
@@ -204,10 +204,12 @@ def _checked_series(path: Path, items: list[tuple[Path, object]]) -> CtSeries:
     slices = [(f, h) for f, h in items if not _is_localizer(h)]
     if not slices:
         raise InputError("the series holds only localizer images (ImageType LOCALIZER)", path, FIELD)
-    orientations = Counter(tuple(np.round(_orientation(h), 3)) for _, h in slices)
+    cosines = [_orientation(h) for _, h in slices]
+    orientations = Counter(tuple(np.round(c, 2)) for c in cosines)
     main = np.array(orientations.most_common(1)[0][0])
-    kept = [(f, h) for f, h in slices if np.allclose(_orientation(h), main, atol=10 * ORIENTATION_TOLERANCE)]
-    left_out = [f for f, _ in items if all(f != k for k, _ in kept)]
+    kept = [item for item, c in zip(slices, cosines) if np.allclose(c, main, atol=ORIENTATION_TOLERANCE)]
+    kept_files = {f for f, _ in kept}
+    left_out = [f for f, _ in items if f not in kept_files]
     if len(left_out) > len(kept) / 2:
         raise InputError(f"the series mixes orientations ({len(orientations)} of them, {len(left_out)} of "
                          f"{len(items)} images not in the main one); give the folder of one axial series", path,

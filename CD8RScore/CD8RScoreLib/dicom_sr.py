@@ -8,8 +8,8 @@ features the signature uses, the score class, the signature's status and whether
 least-infiltrated one (lowest score among lesions > 1 mL, as the patient summary), and whether the CT was lossy
 compressed. The title is CID 7021's "Imaging Measurement Report"; a demonstration signature puts DEMONSTRATION in
 the series description, each tracking identifier and each group's status. Text (patient name, lesion names) is
-written as UTF-8 (Specific Character Set ISO_IR 192) whatever character set the CT came in. Numbers are written as DICOM decimal strings
-(16 characters: at least 11 significant digits).
+written as UTF-8 (Specific Character Set ISO_IR 192) whatever character set the CT came in. Numbers are written as
+DICOM decimal strings (16 characters: at least 11 significant digits).
 """
 from __future__ import annotations
 
@@ -182,8 +182,8 @@ class ReportEvidence:
 
 def report_evidence(ct: "CtSeries | str | Path | Sequence[str | Path]",
                     segmentation_path: "str | Path") -> ReportEvidence:
-    """The evidence of an SR on this CT (the series read for scoring, its DICOM series folder, or its files) and segmentation (its DICOM SEG or
-    RTSTRUCT); :class:`InputError` says why when an SR cannot reference them."""
+    """The evidence of an SR on this CT (the series read for scoring, its DICOM series folder, or its files) and
+    segmentation (its DICOM SEG or RTSTRUCT); :class:`InputError` says why when an SR cannot reference them."""
     segmentation_path = Path(segmentation_path)
     return ReportEvidence(_ct_datasets(ct), _segmentation_dataset(segmentation_path), segmentation_path)
 

@@ -1,6 +1,7 @@
 """Reading the CT, its acquisition facts (kVp, slice thickness, kernel, modality) and the lesion segmentation.
 
-The CT: NRRD / NIfTI / MHA file or a DICOM series folder. The segmentation: an integer label map (one value per
+The CT: NRRD / NIfTI / MHA file, or DICOM (a folder, or one file of the series) chosen and checked from its headers
+by dicom_series. The segmentation: an integer label map (one value per
 lesion), a Slicer ``.seg.nrrd`` (one segment per lesion; segments may share a layer or overlap in layers), or a
 DICOM SEG or RTSTRUCT of the CT series (read by dicom_seg_input).
 """
