@@ -27,7 +27,7 @@ from .model_choices import model_choices
 from .multivariate import backward_stepwise, strip_model, univariate
 from .nomogram import nomogram_model, plot_nomogram, risk_profiles
 from .patient_level import (CUTOFF_ENDPOINT, ENDPOINTS, PRIMARY_METRIC, analyse_patients, patient_metrics,
-                            pd_prediction, progressive_disease_truth)
+                            pd_prediction, progressive_disease_definition, progressive_disease_truth)
 from .study import analyse_study, make_study_figures, study_table_rows
 from .survival import fit_cox
 
@@ -174,6 +174,7 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
         pd_block = pd_prediction(eligible_for_pd, pd_truth, cutoff,
                                  "reference cut-off (no optimised cut-off); low = minimum < cut-off", exclusions,
                                  strict=True)
+    pd_block["pd_definition"] = progressive_disease_definition(clinical)
     pd_block["reference_cutoff"] = pd_prediction(eligible_for_pd, pd_truth, cutoff,
                                                   "reference cut-off; low = minimum < cut-off", exclusions,
                                                   record_exclusions=False, strict=True)
@@ -223,7 +224,7 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = _write_tables(out_dir, results, resp, data, univariate_rows, multivariate_results, profiles,
                            exclusions)
-    for name, rows in study_table_rows(results["study"]).items():
+    for name, rows in {**study.tables, **study_table_rows(results["study"])}.items():
         _write_table(out_dir / name, jsonable(rows))
         tables.append(name)
     figures = _make_figures(out_dir, results, lesions, resp, data, univariate_rows, nomogram_cph,
@@ -275,6 +276,7 @@ def _write_tables(out_dir: Path, results: dict, resp: pd.DataFrame, data: pd.Dat
         written.append(name)
 
     resp_cols = ["patient_id", "lesion_id", "location", "volume_ml", "diameter_e0_mm", "diameter_e1_mm",
+                 "short_axis_e0_mm", "short_axis_e1_mm",
                  "volume_e1_ml", "diameter_change_pct", "volume_change_pct", "response", "progression",
                  "computable", "score", "score_class", "score_e1"]
     save("lesion_response.csv", jsonable(resp[resp_cols].to_dict("records")))

@@ -20,6 +20,9 @@ LESION_REQUIRED_COLUMNS: tuple[str, ...] = (
     "patient_id", "timepoint", "lesion_id", "location", "volume_ml", "longest_axial_diameter_mm",
     "score", "score_class", "computable", "signature_name", "signature_status",
 )
+OPTIONAL_LESION_NUMBERS: tuple[str, ...] = ("short_axis_mm", "kvp", "slice_thickness_mm", "pixel_spacing_mm")
+"""Lesion columns read when present (empty = missing): the node's short axis (mm, for RECIST 1.1 per patient),
+the scan's kVp (kV), slice thickness and pixel spacing (mm) (for the E0 vs E1 table)."""
 CLINICAL_REQUIRED_COLUMNS: tuple[str, ...] = ("patient_id", "os_time", "os_event", "pfs_time", "pfs_event")
 TIMEPOINTS: tuple[str, ...] = ("E0", "E1")
 
@@ -132,6 +135,8 @@ def read_lesions(path: "str | Path") -> pd.DataFrame:
             "class_unstable": UNSTABLE_CLASS_WARNING in (r.get("warnings") or ""),
             "signature_name": (r.get("signature_name") or "").strip(),
             "signature_status": (r.get("signature_status") or "").strip(),
+            **{c: _parse_number(r.get(c), path, i, c, allow_missing=True, non_negative=True)
+               for c in OPTIONAL_LESION_NUMBERS},
         })
     df = pd.DataFrame.from_records(records)
     names = sorted(set(df["signature_name"]) - {""})

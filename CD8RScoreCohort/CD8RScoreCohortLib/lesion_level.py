@@ -25,17 +25,19 @@ EVALUABLE = ("complete_response", "response", "stable", "progression")
 def lesion_responses(lesions: pd.DataFrame, exclusions: Exclusions) -> pd.DataFrame:
     """One row per baseline lesion with its E1 match, diameter change (%) and response class.
 
-    Columns: patient_id, lesion_id, location, volume_ml, diameter_e0_mm, diameter_e1_mm, volume_e1_ml,
+    Columns: patient_id, lesion_id, location, volume_ml, diameter_e0_mm, diameter_e1_mm, short_axis_e0_mm and
+    short_axis_e1_mm (nodes' short axis, mm, when the lesion table gives it; not used by the rule), volume_e1_ml,
     diameter_change_pct, volume_change_pct, response, progression (1/0/NaN), score, score_e1, computable,
     score_class. Lesions without an E1 row or diameter are ``not_evaluated`` and counted in ``exclusions``.
     """
     e0 = lesions[lesions["timepoint"] == "E0"]
     e1 = lesions[lesions["timepoint"] == "E1"][["patient_id", "lesion_id", "longest_axial_diameter_mm",
-                                                 "volume_ml", "score", "computable"]]
-    e1 = e1.rename(columns={"longest_axial_diameter_mm": "diameter_e1_mm", "volume_ml": "volume_e1_ml",
-                            "score": "score_e1", "computable": "computable_e1"})
+                                                 "short_axis_mm", "volume_ml", "score", "computable"]]
+    e1 = e1.rename(columns={"longest_axial_diameter_mm": "diameter_e1_mm", "short_axis_mm": "short_axis_e1_mm",
+                            "volume_ml": "volume_e1_ml", "score": "score_e1", "computable": "computable_e1"})
     merged = e0.merge(e1, on=["patient_id", "lesion_id"], how="left")
-    merged = merged.rename(columns={"longest_axial_diameter_mm": "diameter_e0_mm"})
+    merged = merged.rename(columns={"longest_axial_diameter_mm": "diameter_e0_mm",
+                                    "short_axis_mm": "short_axis_e0_mm"})
     changes = [classify_change(d0, d1) for d0, d1 in zip(merged["diameter_e0_mm"], merged["diameter_e1_mm"])]
     merged["diameter_change_pct"] = [c[0] for c in changes]
     merged["response"] = [c[1] for c in changes]

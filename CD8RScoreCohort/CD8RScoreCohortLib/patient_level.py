@@ -149,6 +149,15 @@ def progressive_disease_truth(lesions: pd.DataFrame, resp: pd.DataFrame, clinica
     return pd.Series(truth, dtype=float)
 
 
+def progressive_disease_definition(clinical: pd.DataFrame) -> str:
+    """Which definition of progressive disease at E1 ``progressive_disease_truth`` uses for this clinical table."""
+    if PD_COLUMN in clinical.columns:
+        return f"clinical column {PD_COLUMN} (as given)"
+    return ("lesion table: a new lesion at E1, or the sum of the longest axial diameters of all delineated baseline "
+            "lesions matched at E1 up by >= 20 % and >= 5 mm (every lesion, not RECIST 1.1 target lesions; the "
+            "per-patient RECIST 1.1 response is in study.recist_e1)")
+
+
 def pd_prediction(data: pd.DataFrame, pd_truth: pd.Series, cutoff: float, cutoff_source: str,
                   exclusions: Exclusions, record_exclusions: bool = True, strict: bool = False) -> dict:
     """High risk = at least one computable lesion > min volume and a low minimum score.

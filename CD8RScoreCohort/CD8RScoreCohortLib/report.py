@@ -190,7 +190,8 @@ def build_report(results: dict, figures: dict) -> str:
     parts.append("<h2>Predicting progressive disease at E1</h2>"
                  f"<p>{html.escape(pdp['rule'])}; cut-off {_fmt(pdp['cutoff'], 4)} "
                  f"({html.escape(pdp['cutoff_source'])}). n = {pdp['n']}, high risk {pdp['n_high_risk']}, "
-                 f"progressive disease {pdp['n_progressive_disease']}.</p>")
+                 f"progressive disease {pdp['n_progressive_disease']}. Progressive disease: "
+                 f"{html.escape(pdp['pd_definition'])}.</p>")
     ref = pdp["reference_cutoff"]
     parts.append(_table(["", "sensitivity", "specificity", "PPV", "NPV", "OR (95 % CI)"],
                         [["this cut-off"] + [_prop(pdp[k]) for k in ("sensitivity", "specificity", "ppv", "npv")]

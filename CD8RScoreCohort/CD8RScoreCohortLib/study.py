@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .prognostic_scores import prognostic_covariates
+from .recist_patient import recist_at_e1
 from .whole_cohort import (HIGH_GROUP, LOW_GROUP, NO_LESION_GROUP, SCORED_GROUP, whole_cohort_survival)
 
 ENDPOINT_TITLES = {"os": "Overall survival", "pfs": "Progression-free survival"}
@@ -25,6 +26,8 @@ class Study:
     patient_columns: dict = field(default_factory=dict)  # column name -> Series indexed like the patient table
     covariates: list = field(default_factory=list)
     """Covariates derived from the lesions and the clinical parts (organ sites, RMH, GRIm) for the Cox models."""
+    tables: dict = field(default_factory=dict)
+    """CSV name -> rows written as they are (per-patient and per-lesion tables)."""
 
 
 def analyse_study(data: pd.DataFrame, lesions: pd.DataFrame, os_cutoff: "float | None",
@@ -32,8 +35,11 @@ def analyse_study(data: pd.DataFrame, lesions: pd.DataFrame, os_cutoff: "float |
     """Run the study items on the patient table ``data`` (one row per patient, ``patient_metrics``)."""
     whole, groups = whole_cohort_survival(data, os_cutoff, endpoints, min_volume_ml)
     covariates, prognostic, columns = prognostic_covariates(data, lesions)
-    return Study(block={"whole_cohort": whole, "prognostic_scores": prognostic},
-                 patient_columns={"survival_group": groups, **columns}, covariates=covariates)
+    recist, recist_table = recist_at_e1(lesions, data["patient_id"])
+    columns["recist_e1"] = data["patient_id"].map(dict(zip(recist_table["patient_id"], recist_table["response"])))
+    return Study(block={"whole_cohort": whole, "prognostic_scores": prognostic, "recist_e1": recist},
+                 patient_columns={"survival_group": groups, **columns}, covariates=covariates,
+                 tables={"recist_e1.csv": recist_table.to_dict("records")})
 
 
 def study_table_rows(block: dict) -> dict[str, list[dict]]:

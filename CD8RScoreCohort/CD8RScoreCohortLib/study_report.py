@@ -102,6 +102,19 @@ def model_choices_section(choices: dict) -> list[str]:
     return parts
 
 
+def recist_section(block: dict) -> list[str]:
+    """Per-patient RECIST 1.1 response at E1: counts, percentages and the objective response rate."""
+    orr = block["objective_response_rate"]
+    rows = [[r, _fmt(c), _fmt(block["percent"][r], 3)] for r, c in block["counts"].items()]
+    return ["<h2>Patient response at the first evaluation (RECIST 1.1)</h2>",
+            f"<p>{html.escape(block['definition'])}; nodes measured by their "
+            f"{html.escape(block['nodes_measured_by'])}. {block['n_patients_with_e1']} patients with an E1 CT; "
+            "per-patient responses in recist_e1.csv and patient_metrics.csv (recist_e1).</p>",
+            _table(["response", "patients", "% of patients with E1"], rows),
+            f"<p>Objective response rate (CR + PR): {orr['k']}/{orr['n']} = {_fmt(orr['estimate'])} (95 % CI "
+            f"{_ci(orr['ci95'])}, exact).</p>"]
+
+
 def study_sections(results: dict, figures: dict) -> list[str]:
     """HTML of the study sections; ``figures``: file name -> path."""
     study = results.get("study")
@@ -109,5 +122,5 @@ def study_sections(results: dict, figures: dict) -> list[str]:
         return []
     captions = results.get("files", {}).get("figure_captions", {})
     return (whole_cohort_section(study["whole_cohort"], figures, captions)
-            + prognostic_section(study["prognostic_scores"])
+            + prognostic_section(study["prognostic_scores"]) + recist_section(study["recist_e1"])
             + model_choices_section(study.get("model_choices", {})))

@@ -13,14 +13,16 @@ import pandas as pd
 
 from CD8RScoreCohortLib.analysis import run_cohort
 from CD8RScoreCohortLib.prognostic_scores import prognostic_covariates
+from CD8RScoreCohortLib.recist_patient import RESPONSES, patient_response
 from test_random_cohort_against_r import DATA, REFERENCE_CUTOFF, SEED, _km, _terms, agrees, r_values
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("random_cohort_study")
-    return run_cohort(DATA / "random_cohort_lesions.csv", DATA / "random_cohort_clinical.csv", out, seed=SEED,
-                      reference_cutoff=REFERENCE_CUTOFF, make_figures=False)
+    results = run_cohort(DATA / "random_cohort_lesions.csv", DATA / "random_cohort_clinical.csv", out, seed=SEED,
+                         reference_cutoff=REFERENCE_CUTOFF, make_figures=False)
+    return {**results, "output_folder": out}
 
 
 def _at_risk(out: dict, prefix: str, at_risk: dict, group: str) -> None:
@@ -40,9 +42,19 @@ def _groups(out: dict, prefix: str, res: dict) -> None:
         _at_risk(out, f"{prefix}/group/{group}", res["at_risk"], group)
 
 
-def flatten_study(study: dict) -> dict:
-    """The study block's numbers that R computes, named as random_cohort.R names them."""
+def flatten_study(study: dict, folder) -> dict:
+    """The study block's numbers (and per-patient tables of ``folder``) that R computes, named as random_cohort.R
+    names them."""
     out: dict = {}
+    recist = study["recist_e1"]
+    for r, n in recist["counts"].items():
+        out[f"study/recist/count/{r}"] = n
+    orr = recist["objective_response_rate"]
+    out["study/recist/orr/estimate"] = orr["estimate"]
+    out["study/recist/orr/ci_low"], out["study/recist/orr/ci_high"] = orr["ci95"]
+    per_patient = pd.read_csv(folder / "recist_e1.csv", keep_default_na=False)
+    for pid, response in zip(per_patient["patient_id"], per_patient["response"]):
+        out[f"study/recist/patient/{pid}"] = RESPONSES.index(response) + 1
     whole = study["whole_cohort"]
     for ep in ("os", "pfs"):
         _km(out, f"study/whole/{ep}/all", whole[ep]["all"])
@@ -76,7 +88,7 @@ def flatten_study(study: dict) -> dict:
 
 def test_every_study_number_r_computes_equals_r(results):
     expected = {k: v for k, v in r_values().items() if k.startswith("study/")}
-    ours = flatten_study(results["study"])
+    ours = flatten_study(results["study"], results["output_folder"])
     assert set(ours) == set(expected), (sorted(set(ours) - set(expected))[:5], sorted(set(expected) - set(ours))[:5])
     disagree = {k: (ours[k], v) for k, v in expected.items() if not agrees(k, ours[k], v)}
     assert disagree == {}
@@ -110,3 +122,35 @@ def test_prognostic_scores_from_their_parts_and_nlr_from_neutrophils_and_lymphoc
     # without an NLR, the GRIm score is not available, and says why
     _, block, _ = prognostic_covariates(data.drop(columns=["neutrophils"]), lesions)
     assert block["grim"] == {"available": False, "note": "Gustave Roussy Immune Score: no clinical column for nlr"}
+
+
+def _lesions(rows):
+    return pd.DataFrame(rows, columns=["lesion_id", "location", "longest_axial_diameter_mm", "short_axis_mm"])
+
+
+def test_recist_targets_nodes_and_thresholds():
+    # six measurable lesions, three in the liver: 5 targets at most, 2 per organ (the liver's smallest is not one)
+    e0 = _lesions([("L1", "liver", 40, None), ("L2", "liver", 30, None), ("L3", "liver", 50, None),
+                   ("L4", "lung", 12, None), ("L5", "bone", 11, None), ("N1", "node", 30, 16)])
+    e1 = _lesions([("L1", "liver", 40, None), ("L2", "liver", 30, None), ("L3", "liver", 50, None),
+                   ("L4", "lung", 12, None), ("L5", "bone", 11, None), ("N1", "node", 30, 20)])
+    res = patient_response(e0, e1, use_short_axis=True)
+    assert res["targets"] == "L3 L1 N1 L4 L5" and res["sum_e0_mm"] == 50 + 40 + 16 + 12 + 11
+    # the node grew by 4 mm of short axis: +3 %, stable
+    assert res["response"] == "SD"
+    # +20 % but less than +5 mm is not progression
+    small0 = _lesions([("L1", "lung", 10, None), ("L2", "lung", 10, None)])
+    small1 = _lesions([("L1", "lung", 12.2, None), ("L2", "lung", 12.2, None)])
+    assert patient_response(small0, small1, True)["response"] == "SD"
+    assert patient_response(small0, _lesions([("L1", "lung", 12.6, None), ("L2", "lung", 12.6, None)]),
+                            True)["response"] == "PD"
+    # every lesion gone and a node back under 10 mm of short axis: complete response; a new lesion: PD
+    e0 = _lesions([("L1", "liver", 20, None), ("N1", "node", 25, 18)])
+    gone = [("L1", "liver", 0, None), ("N1", "node", 12, 8)]
+    assert patient_response(e0, _lesions(gone), True)["response"] == "CR"
+    assert patient_response(e0, _lesions(gone + [("X", "lung", 6, None)]), True)["response"] == "PD"
+    # -30 %: partial response; nodes measured by the longest diameter when the short axis is not given
+    assert patient_response(e0, _lesions([("L1", "liver", 10, None), ("N1", "node", 17, 12)]), True)["response"] \
+        == "PR"
+    assert patient_response(e0, _lesions([("L1", "liver", 20, None), ("N1", "node", 25, 12)]), False)[
+        "sum_e0_mm"] == 45

@@ -348,5 +348,37 @@ put("study/prognostic/grim/missing", sum(is.na(d$grim)), "sum(is.na(grim))")
 for (k in sort(unique(d$n_sites))) put(sprintf("study/prognostic/n_sites/%d", k), sum(d$n_sites == k), "sum(n_sites == k)")
 for (s in SITES) put(sprintf("study/prognostic/site/%s", s), sum(site_covs[[paste0("site_", s)]][[1]]), "patients with a baseline lesion there")
 
+# ---------------------------------------------------------------- RECIST 1.1 per patient at E1 (own implementation)
+RESPONSES <- c("CR", "PR", "SD", "PD", "non-CR/non-PD", "NE")
+size_of <- function(r) ifelse(r$location == "node", r$short_axis_mm, r$longest_axial_diameter_mm)
+recist <- function(p) {
+  a <- e0[e0$patient_id == p, ]; b <- e1[e1$patient_id == p, ]
+  s0 <- setNames(size_of(a), a$lesion_id); s1 <- setNames(size_of(b), b$lesion_id)
+  new <- setdiff(b$lesion_id, a$lesion_id)
+  meas <- a[!is.na(s0) & s0 >= ifelse(a$location == "node", 15, 10), ]
+  meas <- meas[order(-s0[meas$lesion_id], meas$lesion_id, method = "radix"), ]
+  tg <- c(); per <- list()
+  for (i in seq_len(nrow(meas))) {
+    loc <- meas$location[i]; k <- if (is.null(per[[loc]])) 0 else per[[loc]]
+    if (length(tg) < 5 && k < 2) { tg <- c(tg, meas$lesion_id[i]); per[[loc]] <- k + 1 }
+  }
+  if (length(tg) && any(is.na(s1[tg]))) return(if (length(new)) "PD" else "NE")
+  gone <- all(sapply(a$lesion_id, function(l) {
+    v <- s1[l]; !is.na(v) && (if (a$location[a$lesion_id == l] == "node") v < 10 else v == 0) }))
+  if (length(tg)) {
+    S0 <- sum(s0[tg]); S1 <- sum(s1[tg]); ch <- 100 * (S1 - S0) / S0
+    if (length(new) || (ch >= 20 && S1 - S0 >= 5)) "PD" else if (gone) "CR" else if (ch <= -30) "PR" else "SD"
+  } else if (length(new)) "PD" else if (gone) "CR" else "non-CR/non-PD"
+}
+with_e1 <- d$patient_id[d$patient_id %in% e1$patient_id]
+resp <- sapply(with_e1, recist)
+for (i in seq_along(with_e1)) put(sprintf("study/recist/patient/%s", with_e1[i]), match(resp[i], RESPONSES),
+                                  "RECIST 1.1 at E1 (1 CR, 2 PR, 3 SD, 4 PD, 5 non-CR/non-PD, 6 NE)")
+for (r in RESPONSES) put(sprintf("study/recist/count/%s", r), sum(resp == r), "sum(response == r)")
+orr <- binom.test(sum(resp %in% c("CR", "PR")), length(resp))
+put("study/recist/orr/estimate", orr$estimate, "binom.test(CR + PR, n)$estimate")
+put("study/recist/orr/ci_low", orr$conf.int[1], "binom.test(CR + PR, n)$conf.int[1]")
+put("study/recist/orr/ci_high", orr$conf.int[2], "binom.test(CR + PR, n)$conf.int[2]")
+
 write.csv(do.call(rbind, vals), "random_cohort_r_values.csv", row.names = FALSE)
 cat(length(vals), "values\n")

@@ -1,0 +1,130 @@
+"""Per-patient response at the first evaluation (E1) by RECIST 1.1 (Eisenhauer et al., Eur J Cancer 2009;45:228-47).
+
+From the lesion table's baseline (E0) and E1 rows of each patient with an E1 CT:
+- Measurable at baseline: a lesion of another location with a longest axial diameter >= 10 mm; a node (location
+  ``node``) with a short axis >= 15 mm. Nodes are measured by their short axis (column ``short_axis_mm``); without
+  that column their longest axial diameter stands in, and the result says so.
+- Target lesions: the largest measurable lesions, at most 2 per location and 5 in all (largest first, then by
+  lesion id). Their sum of diameters at E0 and E1 (a lesion gone at E1 counts 0).
+- Response: PD when a lesion is new at E1 (a lesion id without a baseline row), or when the sum grows by >= 20 %
+  and >= 5 mm (E1 is the first evaluation, so the baseline sum is the smallest); CR when every baseline lesion has
+  gone (nodes: short axis < 10 mm) and none is new; PR when the sum falls by >= 30 %; otherwise SD. Without target
+  lesions: PD (new lesion), CR, else non-CR/non-PD. A target without an E1 measurement makes the patient NE.
+Not assessed: the unequivocal progression of non-target lesions (a radiologist's judgement).
+
+The lesion-wise rule of the melanoma study (``CD8RScoreLib.response.classify_change``) stays as it is; this is the
+per-patient response the paper's "at first evaluation" counts (CR/PR/SD/PD) and objective response rate use.
+Written here because no maintained Python package implements RECIST 1.1 on a lesion table.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .diagnostics import proportion_with_ci
+
+NODE = "node"
+MEASURABLE_MM = 10.0
+"""Smallest longest diameter (mm) of a measurable lesion other than a node."""
+MEASURABLE_NODE_SHORT_AXIS_MM = 15.0
+NORMAL_NODE_SHORT_AXIS_MM = 10.0
+"""A node whose short axis is below this (mm) is normal (counts toward a complete response)."""
+MAX_TARGETS = 5
+MAX_TARGETS_PER_ORGAN = 2
+PD_INCREASE_PCT = 20.0
+PD_ABSOLUTE_MM = 5.0
+PR_DECREASE_PCT = 30.0
+RESPONSES: tuple[str, ...] = ("CR", "PR", "SD", "PD", "non-CR/non-PD", "NE")
+
+
+def _size(row, use_short_axis: bool) -> float:
+    """RECIST size (mm): the short axis of a node when known, else the longest axial diameter."""
+    if row["location"] == NODE and use_short_axis:
+        return float(row["short_axis_mm"])
+    return float(row["longest_axial_diameter_mm"])
+
+
+def patient_response(e0: pd.DataFrame, e1: pd.DataFrame, use_short_axis: bool) -> dict:
+    """RECIST 1.1 at E1 of one patient from its E0 and E1 lesion rows."""
+    sizes0 = {r["lesion_id"]: _size(r, use_short_axis) for _, r in e0.iterrows()}
+    rows1 = {r["lesion_id"]: r for _, r in e1.iterrows()}
+    new = sorted(set(rows1) - set(sizes0))
+    measurable = []
+    for _, r in e0.iterrows():
+        size = sizes0[r["lesion_id"]]
+        limit = MEASURABLE_NODE_SHORT_AXIS_MM if r["location"] == NODE else MEASURABLE_MM
+        if math.isfinite(size) and size >= limit:
+            measurable.append((-size, str(r["lesion_id"]), r["location"]))
+    targets, per_organ = [], {}
+    for neg_size, lid, loc in sorted(measurable):
+        if len(targets) < MAX_TARGETS and per_organ.get(loc, 0) < MAX_TARGETS_PER_ORGAN:
+            targets.append(lid)
+            per_organ[loc] = per_organ.get(loc, 0) + 1
+    sizes1 = {lid: _size(r, use_short_axis) for lid, r in rows1.items()}
+    out = {"n_targets": len(targets), "targets": " ".join(targets), "new_lesions": len(new), "sum_e0_mm": None,
+           "sum_e1_mm": None, "change_pct": None, "change_mm": None}
+    missing = [lid for lid in targets if not math.isfinite(sizes1.get(lid, float("nan")))]
+    if missing:
+        return {**out, "response": "PD" if new else "NE",
+                "reason": f"no E1 measurement of target lesion(s) {' '.join(missing)}"
+                + ("; new lesion at E1" if new else "")}
+    gone = all(_gone(lid, sizes1, e0) for lid in sizes0)
+    if targets:
+        s0 = sum(sizes0[t] for t in targets)
+        s1 = sum(sizes1[t] for t in targets)
+        change = 100.0 * (s1 - s0) / s0
+        out.update(sum_e0_mm=s0, sum_e1_mm=s1, change_pct=change, change_mm=s1 - s0)
+        if new:
+            return {**out, "response": "PD", "reason": "new lesion at E1"}
+        if change >= PD_INCREASE_PCT and s1 - s0 >= PD_ABSOLUTE_MM:
+            return {**out, "response": "PD", "reason": "sum of diameters +20 % and +5 mm"}
+        if gone:
+            return {**out, "response": "CR", "reason": "every lesion gone (nodes < 10 mm short axis)"}
+        if change <= -PR_DECREASE_PCT:
+            return {**out, "response": "PR", "reason": "sum of diameters -30 % or more"}
+        return {**out, "response": "SD", "reason": "neither PR nor PD"}
+    if new:
+        return {**out, "response": "PD", "reason": "new lesion at E1 (no target lesion)"}
+    if gone:
+        return {**out, "response": "CR", "reason": "every lesion gone (no target lesion)"}
+    return {**out, "response": "non-CR/non-PD", "reason": "no measurable (target) lesion at baseline"}
+
+
+def _gone(lid: str, sizes1: dict, e0: pd.DataFrame) -> bool:
+    """A baseline lesion has gone at E1: size 0 (a node: short axis < 10 mm); False without an E1 row."""
+    size = sizes1.get(lid, float("nan"))
+    if not math.isfinite(size):
+        return False
+    is_node = bool((e0.loc[e0["lesion_id"] == lid, "location"] == NODE).any())
+    return size < NORMAL_NODE_SHORT_AXIS_MM if is_node else size == 0
+
+
+def recist_at_e1(lesions: pd.DataFrame, patients) -> tuple[dict, pd.DataFrame]:
+    """(the ``recist_e1`` block, one row per patient of ``patients`` with an E1 CT: patient_id, response, reason,
+    n_targets, targets, sums and change)."""
+    use_short_axis = "short_axis_mm" in lesions.columns and lesions.loc[
+        lesions["location"] == NODE, "short_axis_mm"].notna().all() and (lesions["location"] == NODE).any()
+    rows = []
+    for pid in patients:
+        own = lesions[lesions["patient_id"] == pid]
+        e0, e1 = own[own["timepoint"] == "E0"], own[own["timepoint"] == "E1"]
+        if e1.empty or e0.empty:
+            continue
+        rows.append({"patient_id": pid, **patient_response(e0, e1, use_short_axis)})
+    table = pd.DataFrame(rows, columns=["patient_id", "response", "reason", "n_targets", "targets", "new_lesions",
+                                        "sum_e0_mm", "sum_e1_mm", "change_pct", "change_mm"])
+    n = len(table)
+    counts = {r: int((table["response"] == r).sum()) for r in RESPONSES}
+    responders = counts["CR"] + counts["PR"]
+    block = {"n_patients_with_e1": n, "counts": counts,
+             "percent": {r: (100.0 * c / n if n else None) for r, c in counts.items()},
+             "objective_response_rate": proportion_with_ci(responders, n),
+             "nodes_measured_by": "short axis (short_axis_mm)" if use_short_axis else
+             "longest axial diameter (no complete short_axis_mm column for the nodes)",
+             "definition": "RECIST 1.1 at E1: at most 5 target lesions, 2 per location; PD = sum +20 % and +5 mm "
+                           "or a new lesion; PR = sum -30 %; CR = every lesion gone (nodes < 10 mm short axis); "
+                           "non-target progression not assessed",
+             "n_targets_median": float(np.median(table["n_targets"])) if n else None}
+    return block, table
