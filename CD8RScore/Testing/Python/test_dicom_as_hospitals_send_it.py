@@ -24,6 +24,7 @@ from pydicom.uid import generate_uid
 from CD8RScoreLib.cli import main, score_case
 from CD8RScoreLib.imageio import read_image, read_segmentation
 from CD8RScoreLib.signature import load_signature
+from tid1500_reading import assert_tid1500reader_reads
 
 DATA = Path(__file__).parent / "data" / "dicom"
 CT = DATA / "ct"
@@ -99,6 +100,7 @@ def test_lossy_ct_is_flagged_on_every_row_and_in_the_sr_and_codecs_stay_quiet(na
     assert expected in rows[0]["warnings"] and "Lossy Image Compression 01" in rows[0]["warnings"]
     assert float(rows[0]["volume_ml"]) == pytest.approx(reference[0]["volume_ml"], rel=1e-6)
     assert float(rows[0]["score"]) != pytest.approx(reference[0]["score"], abs=1e-6)  # lossy moved the texture
+    assert_tid1500reader_reads(sr)
     report = hd.sr.srread(sr)
     group = report.content.get_volumetric_roi_measurement_groups()[0]
     lossy = [q for q in group.get_qualitative_evaluations() if q.name.value == "CD8RS-LOSSY"]
@@ -130,6 +132,7 @@ def test_names_and_ids_are_decoded_with_the_series_character_set_and_written_as_
     assert main(["score", "--image", folder, "--segmentation", DATA / "seg_dcmqi.dcm", "--out", out,
                  "--sr", sr]) == 0
     assert [row["patient_id"] for row in read_rows(out)] == [patient_id]  # read back as UTF-8
+    assert_tid1500reader_reads(sr)
     report = pydicom.dcmread(sr)
     assert report.SpecificCharacterSet == "ISO_IR 192"
     assert (report.PatientID, str(report.PatientName)) == (patient_id, patient_name)
@@ -176,6 +179,7 @@ def test_sr_references_the_ct_read_with_a_dose_report_thumbnail_and_seg_in_the_f
     assert main(["score", "--image", folder, "--segmentation", DATA / "seg_dcmqi.dcm", "--out", out,
                  "--sr", sr]) == 0
     assert score_case(folder, DATA / "seg_dcmqi.dcm", None, None, load_signature()) == seg_reference
+    assert_tid1500reader_reads(sr)
     report = hd.sr.srread(sr)
     series_uid = ct[0].SeriesInstanceUID
     evidence = {item.SeriesInstanceUID: {ref.ReferencedSOPInstanceUID for ref in item.ReferencedSOPSequence}
@@ -368,6 +372,7 @@ def test_tid1500reader_reads_the_sr_as_the_lesion_table(stored, segmentation, tm
     out, sr = tmp_path / "lesions.csv", tmp_path / "sr.dcm"
     assert main(["score", "--image", CT, "--segmentation", DATA / segmentation, "--out", out, "--sr", sr]) == 0
     rows = read_rows(out)
+    assert_tid1500reader_reads(sr)
     report = hd.sr.srread(sr)
     groups = report.content.get_volumetric_roi_measurement_groups() + report.content.get_image_measurement_groups()
     assert len(parsed["Measurements"]) == len(groups) == len(rows)

@@ -22,6 +22,7 @@ from CD8RScoreLib.imageio import read_image, read_segmentation
 from CD8RScoreLib.patient import patient_summary
 from CD8RScoreLib.signature import load_signature
 from CD8RScoreLib.synthetic import make_patient
+from tid1500_reading import assert_tid1500reader_reads
 
 SITES = ("liver", "node", "lung")
 
@@ -244,6 +245,7 @@ def test_sr_reads_back_to_the_lesion_table(case, tables, tmp_path, source):
                  "--sr", out]) == 0
     with open(tmp_path / "l.csv", newline="") as handle:
         csv_rows = list(csv.DictReader(handle))
+    assert_tid1500reader_reads(out)
     report = hd.sr.srread(out)
     # references: the CT series and the segmentation instance are the SR's evidence
     evidence = {item.SeriesInstanceUID: {ref.ReferencedSOPInstanceUID for ref in item.ReferencedSOPSequence}
@@ -294,6 +296,7 @@ def test_sr_of_a_not_computable_lesion_keeps_its_group_without_a_score(case, tab
     rows = [dict(r) for r in tables["seg"]]
     rows[1].update(score=None, score_class="NA", computable=False, reason="core has 3 voxels")
     write_structured_report(tmp_path / "r.dcm", rows, signature, report_evidence(case["ct_dir"], case["seg"]))
+    assert_tid1500reader_reads(tmp_path / "r.dcm")
     groups = _groups(hd.sr.srread(tmp_path / "r.dcm"))
     assert len(groups) == len(rows)
     meanings = [m.name.meaning for m in groups[1].get_measurements()]
@@ -323,6 +326,7 @@ def test_sr_from_the_panels_table_node_and_dicom_database_files(case, tables, tm
     _, rows = mrml.table_node_rows(table)
     evidence = report_evidence(mrml.dicom_files(volume, database), mrml.dicom_files(segmentation, database)[0])
     write_structured_report(tmp_path / "panel.dcm", rows, signature, evidence)
+    assert_tid1500reader_reads(tmp_path / "panel.dcm")
     groups = _groups(hd.sr.srread(tmp_path / "panel.dcm"))
     for group, row in zip(groups, tables["seg"]):
         score = _measurement(group, f"CD8 radiomics score [DEMONSTRATION] {signature.name}")
