@@ -52,27 +52,36 @@ def _new_instance(sop_class_uid: str, source: Dataset) -> Dataset:
     return ds
 
 
-def write_ct_series(image: sitk.Image, folder: Path, patient_id: str, kvp_kv: float = 120.0) -> list[Dataset]:
-    """Write ``image`` (HU, any pixel type, rounded to int16) as one CT series of axial slices into ``folder``.
-
-    Returns the slices' datasets in slice order (what SEG and RTSTRUCT reference).
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    direction = np.array(image.GetDirection()).reshape(3, 3)
-    array = np.clip(np.round(sitk.GetArrayFromImage(image)), -32768, 32767).astype(np.int16)
-    now = datetime.datetime.now()
+def new_study(patient_id: str, when: "datetime.datetime | None" = None) -> Dataset:
+    """The patient and study identity of a new synthetic study at ``when`` (default now), with a new frame of
+    reference: what every instance of the study copies (see _new_instance)."""
+    when = when or datetime.datetime.now()
     study = Dataset()
     study.PatientName = f"SYNTHETIC^{patient_id}"
     study.PatientID = patient_id
     study.PatientBirthDate = ""
     study.PatientSex = "O"
     study.StudyInstanceUID = generate_uid()
-    study.StudyDate = now.strftime("%Y%m%d")
-    study.StudyTime = now.strftime("%H%M%S")
+    study.StudyDate = when.strftime("%Y%m%d")
+    study.StudyTime = when.strftime("%H%M%S")
     study.StudyID = "1"
     study.AccessionNumber = ""
     study.ReferringPhysicianName = ""
     study.FrameOfReferenceUID = generate_uid()
+    return study
+
+
+def write_ct_series(image: sitk.Image, folder: Path, patient_id: str, kvp_kv: float = 120.0,
+                    study: "Dataset | None" = None) -> list[Dataset]:
+    """Write ``image`` (HU, any pixel type, rounded to int16) as one CT series of axial slices into ``folder``.
+
+    ``study``: the patient and study it belongs to (new_study; default a new study of ``patient_id`` today).
+    Returns the slices' datasets in slice order (what SEG and RTSTRUCT reference).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    direction = np.array(image.GetDirection()).reshape(3, 3)
+    array = np.clip(np.round(sitk.GetArrayFromImage(image)), -32768, 32767).astype(np.int16)
+    study = study if study is not None else new_study(patient_id)
     series_uid = generate_uid()
     slices = []
     for z in range(array.shape[0]):

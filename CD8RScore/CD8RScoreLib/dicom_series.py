@@ -107,13 +107,13 @@ def is_dicom_file(path: "str | Path") -> bool:
         return False
 
 
-def _headers(folder: Path) -> list[tuple[Path, object]]:
+def _headers(folder: Path, files: "list[Path] | None" = None) -> list[tuple[Path, object]]:
     """(path, header) of every DICOM file under ``folder`` (subfolders too: a CD export keeps its images under
-    DICOM/...), the DICOMDIR itself and unreadable files left out."""
+    DICOM/...), or of ``files``, the DICOMDIR itself and unreadable files left out."""
     import pydicom
 
     found = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()) if files is None else files:
         if not is_dicom_file(path):
             continue
         try:
@@ -144,18 +144,22 @@ def _series_label(headers: list) -> str:
 
 def find_ct_series(path: "str | Path") -> CtSeries:
     """The image series to score in ``path``: a folder holding one image series (other objects beside it are
-    ignored), or one DICOM file of the series to score (the rest of it is read from the same folder)."""
+    ignored), one DICOM file of the series to score (the rest of it is read from the same folder), or a series list
+    of its files (dicom_series_list)."""
+    from .dicom_series_list import is_series_list, read_series_list
+
     path = Path(path)
     chosen_uid = None
     folder = path
-    if path.is_file():
+    listed = read_series_list(path) if is_series_list(path) else None
+    if listed is None and path.is_file():
         import pydicom
         try:
             chosen_uid = str(pydicom.dcmread(path, stop_before_pixels=True).SeriesInstanceUID)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
             raise InputError(f"cannot read the DICOM file: {exc}", path, FIELD) from None
         folder = path.parent
-    everything = _headers(folder)
+    everything = _headers(folder, listed)
     series: dict[str, list[tuple[Path, object]]] = {}
     for file, header in everything:
         if _is_volume_image(header) and "SeriesInstanceUID" in header:

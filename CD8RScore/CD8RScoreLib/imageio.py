@@ -1,9 +1,9 @@
 """Reading the CT, its acquisition facts (kVp, slice thickness, kernel, modality) and the lesion segmentation.
 
-The CT: NRRD / NIfTI / MHA file, or DICOM (a folder, or one file of the series) chosen and checked from its headers
-by dicom_series. The segmentation: an integer label map (one value per
-lesion), a Slicer ``.seg.nrrd`` (one segment per lesion; segments may share a layer or overlap in layers), or a
-DICOM SEG or RTSTRUCT of the CT series (read by dicom_seg_input).
+The CT: NRRD / NIfTI / MHA file, or DICOM (a folder, one file of the series, or a series list of its files:
+dicom_series_list) chosen and checked from its headers by dicom_series. The segmentation: an integer label map (one
+value per lesion), a Slicer ``.seg.nrrd`` (one segment per lesion; segments may share a layer or overlap in layers),
+or a DICOM SEG or RTSTRUCT of the CT series (read by dicom_seg_input).
 """
 from __future__ import annotations
 
@@ -55,19 +55,21 @@ def keep_locale():
 
 
 def read_image(path: "str | Path") -> tuple[sitk.Image, AcquisitionInfo]:
-    """Read a CT (file, DICOM series folder or one DICOM file of the series) in HU with what is known of its
-    acquisition.
+    """Read a CT (file, DICOM series folder, one DICOM file of the series or a series list) in HU with what is known
+    of its acquisition.
 
     The voxels keep their stored type (int16 for most CTs): a float32 copy of a whole CT would cost 400 MB and a
     second of a 512 x 512 x 400 scan, and each lesion's crop is cast to float32 when it is resampled.
     """
     from .dicom_series import is_dicom_file
+    from .dicom_series_list import is_series_list
 
     path = Path(path)
     if not path.exists():
-        raise InputError("image not found; give an NRRD/NIfTI/MHA file or a DICOM series folder", path, "--image")
+        raise InputError("image not found; give an NRRD/NIfTI/MHA file, a DICOM series folder or a .txt list of "
+                         "the series' files", path, "--image")
     info = AcquisitionInfo()
-    if path.is_dir() or is_dicom_file(path):
+    if path.is_dir() or is_dicom_file(path) or is_series_list(path):
         return _read_dicom_series(path, info)
     try:
         image = sitk.ReadImage(str(path))

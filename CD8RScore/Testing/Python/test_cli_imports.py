@@ -25,7 +25,7 @@ def test_score_help_loads_no_heavy_package():
     assert modules_after(code) == []
 
 
-@pytest.mark.parametrize("command", ["patient", "response", "cohort-add", "batch"])
+@pytest.mark.parametrize("command", ["patient", "response", "cohort-add", "batch", "index"])
 def test_table_commands_load_no_statistics_or_plotting(command):
     assert modules_after(f"from CD8RScoreLib.cli import build_parser\nbuild_parser({command!r})") == []
 
@@ -33,7 +33,7 @@ def test_table_commands_load_no_statistics_or_plotting(command):
 def test_every_command_is_reachable(capsys):
     from CD8RScoreLib.cli import build_parser
 
-    commands = ["score", "patient", "response", "demo", "cohort-add", "batch", "extract", "import-lifex",
+    commands = ["score", "patient", "response", "demo", "cohort-add", "batch", "index", "extract", "import-lifex",
                 "fit-signature", "validate-signature", "compare-signatures", "cohort", "cutpoint"]
     for command in commands:  # the parser built for a command knows it, and so does the parser of all commands
         for parser in (build_parser(command), build_parser()):
