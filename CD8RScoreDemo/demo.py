@@ -3,6 +3,7 @@
 1. A synthetic patient (labelled SYNTHETIC) at baseline and follow-up: score, patient summary, lesion response,
    export to a cohort table.
    The same baseline CT as a DICOM series with a DICOM SEG and an RTSTRUCT: scored from each, with a DICOM SR.
+   A PACS-like DICOM tree of three synthetic patients at baseline and follow-up, indexed into a batch manifest.
 2. The real lung samples (pyradiomics test data, BSD): score them as shipped.
 3. A simulated cohort the size and shape of the melanoma study: the cohort statistics and the HTML report.
 Every score is computed with the demonstration signature and says so.
@@ -68,6 +69,28 @@ def run_dicom_round_trip(out: Path, case: dict[str, Path]) -> None:
           f"DICOM SR {out}/report_from_*.dcm", file=sys.stderr)
 
 
+# Survival of the DICOM tree's synthetic patients (months; event 1 = death / progression or death): made up, for
+# running `cohort` on the tree's lesion table.
+DICOM_TREE_CLINICAL = """patient_id,os_time,os_event,pfs_time,pfs_event
+SYNTHETIC-101,30.5,0,11.2,1
+SYNTHETIC-102,14.1,1,4.9,1
+SYNTHETIC-103,22.7,1,19.8,0
+"""
+
+
+def run_dicom_tree(out: Path) -> None:
+    """A PACS-like export of three synthetic patients, two studies each (a DICOMDIR export and a flat archive,
+    with localizers and dose reports), indexed into the manifest that ``batch`` scores; and their clinical table."""
+    from CD8RScoreLib.dicom_demo_tree import demo_tree_patients, write_dicom_tree
+
+    write_dicom_tree(out / "dicom_tree", demo_tree_patients())
+    _cli("index", "--dicom-root", out / "dicom_tree", "--out", out / "dicom_tree_manifest.csv", "--replace")
+    atomic_write_text(out / "dicom_tree_clinical.csv", DICOM_TREE_CLINICAL)
+    print(f"DICOM tree: {out / 'dicom_tree'} indexed -> {out / 'dicom_tree_manifest.csv'} (unused files: "
+          f"{out / 'dicom_tree_manifest_unused.csv'}); score it with `cd8rscore batch --manifest "
+          f"{out / 'dicom_tree_manifest.csv'} --out {out / 'dicom_tree_lesions.csv'}`", file=sys.stderr)
+
+
 def run_demo(out: Path) -> None:
     """Run every step into ``out`` and print where the results are."""
     out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +110,7 @@ def run_demo(out: Path) -> None:
         _cli("cohort-add", "--lesions", out / f"lesions_{tp}.csv", "--cohort", cohort, "--replace")
 
     run_dicom_round_trip(out / "dicom", case)
+    run_dicom_tree(out)
 
     for case_name in ("lung1", "lung2"):
         _cli("score", "--image", SAMPLE_DIR / f"{case_name}_crop_image.nrrd",

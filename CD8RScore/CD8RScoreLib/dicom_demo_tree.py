@@ -60,6 +60,18 @@ class WrittenStudy:
     segmentation: Path
 
 
+def _single_instance_series(sop_class_uid: str, study: Dataset, modality: str, number: int, what: str) -> Dataset:
+    """The one instance of a new series of ``study``, described as "SYNTHETIC <what> (cd8rscore demo)"."""
+    ds = _new_instance(sop_class_uid, study)
+    ds.Modality = modality
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SeriesNumber = number
+    ds.SeriesDescription = f"SYNTHETIC {what} (cd8rscore demo)"
+    ds.InstanceNumber = 1
+    ds.Manufacturer = MANUFACTURER
+    return ds
+
+
 def write_localizer(image: sitk.Image, study: Dataset, path: Path) -> Dataset:
     """A coronal localizer (scout) of ``image``: its mean along the patient's y axis, as one CT Image instance with
     Image Type LOCALIZER, in its own series."""
@@ -67,13 +79,7 @@ def write_localizer(image: sitk.Image, study: Dataset, path: Path) -> Dataset:
     projection = np.clip(np.round(array.mean(axis=1)[::-1]), -32768, 32767).astype(np.int16)  # head at the top
     spacing = image.GetSpacing()
     top = image.TransformIndexToPhysicalPoint((0, image.GetSize()[1] // 2, image.GetSize()[2] - 1))
-    ds = _new_instance(CT_IMAGE_STORAGE, study)
-    ds.Modality = "CT"
-    ds.SeriesInstanceUID = generate_uid()
-    ds.SeriesNumber = LOCALIZER_SERIES_NUMBER
-    ds.SeriesDescription = "SYNTHETIC topogram (cd8rscore demo)"
-    ds.InstanceNumber = 1
-    ds.Manufacturer = MANUFACTURER
+    ds = _single_instance_series(CT_IMAGE_STORAGE, study, "CT", LOCALIZER_SERIES_NUMBER, "topogram")
     ds.ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
     ds.PatientPosition = "HFS"
     ds.ImagePositionPatient = [f"{v:.6f}" for v in top]
@@ -99,13 +105,7 @@ def _code(value: str, meaning: str, scheme: str = "DCM") -> Dataset:
 def write_dose_report(study: Dataset, path: Path, dlp_mgy_cm: float) -> Dataset:
     """An X-Ray Radiation Dose SR (TID 10011, CT Radiation Dose) holding the study's total dose-length product
     (mGy.cm), as CT scanners send with every study."""
-    ds = _new_instance(XRAY_RADIATION_DOSE_SR, study)
-    ds.Modality = "SR"
-    ds.SeriesInstanceUID = generate_uid()
-    ds.SeriesNumber = DOSE_REPORT_SERIES_NUMBER
-    ds.SeriesDescription = "SYNTHETIC dose report (cd8rscore demo)"
-    ds.InstanceNumber = 1
-    ds.Manufacturer = MANUFACTURER
+    ds = _single_instance_series(XRAY_RADIATION_DOSE_SR, study, "SR", DOSE_REPORT_SERIES_NUMBER, "dose report")
     ds.ContentDate, ds.ContentTime = study.StudyDate, study.StudyTime
     ds.ValueType = "CONTAINER"
     ds.ConceptNameCodeSequence = [_code("113701", "X-Ray Radiation Dose Report")]

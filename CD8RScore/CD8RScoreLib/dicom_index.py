@@ -196,7 +196,7 @@ def read_all_headers(files: Sequence[str], show_progress: "bool | None" = None) 
     results: list = [None] * len(chunks)
     with tqdm(total=len(files), unit="file", desc="index", file=sys.stderr, dynamic_ncols=True,
               disable=None if show_progress is None else not show_progress) as bar:
-        with worker_pool((__name__, "pydicom", "pydicom.filereader")) as pool:
+        with worker_pool((__name__, "pydicom", "pydicom.filereader", "CD8RScoreLib.dicom_seg_input")) as pool:
             if pool is None:
                 for number, chunk in enumerate(chunks):
                     results[number] = read_headers(chunk)

@@ -104,9 +104,11 @@ LESION = [DemoLesion(1, "liver_1", "liver")]
 
 
 def tiny_ct(seed: int) -> tuple[sitk.Image, sitk.Image]:
-    """A 12 x 12 x 3 CT (HU) with one 4 x 4 x 1 lesion labelled 1."""
+    """A 12 x 12 x 3 CT (HU: soft tissue, air in its first rows) with one 4 x 4 x 1 lesion labelled 1."""
     rng = np.random.default_rng(seed)
-    image = sitk.GetImageFromArray(rng.normal(40, 10, (3, 12, 12)).astype(np.int16))
+    array = rng.normal(40, 10, (3, 12, 12)).astype(np.int16)
+    array[:, :2] = -1000
+    image = sitk.GetImageFromArray(array)
     labels = np.zeros((3, 12, 12), dtype=np.uint8)
     labels[1, 4:8, 4:8] = 1
     return image, sitk.GetImageFromArray(labels)
@@ -180,3 +182,31 @@ def test_an_existing_manifest_is_kept_without_replace(tmp_path, capsys):
     (tmp_path / "dicom").mkdir()
     assert main(["index", "--dicom-root", tmp_path / "dicom", "--out", out]) == 2
     assert "--replace" in capsys.readouterr().err and out.read_text() == "edited by hand\n"
+
+
+def test_a_series_list_in_any_order_reads_the_image_of_its_folder(tmp_path):
+    from CD8RScoreLib.imageio import read_image
+
+    write_study(tmp_path, "P1", 0, 1)
+    files = sorted((tmp_path / "CT").iterdir())
+    listed = tmp_path / "ct.txt"
+    listed.write_text("# slices\n" + "\n".join(f"CT/{p.name}" for p in (files[1], files[2], files[0])) + "\n\n")
+    (image, info), (expected, expected_info) = read_image(listed), read_image(tmp_path / "CT")
+    assert np.array_equal(sitk.GetArrayFromImage(image), sitk.GetArrayFromImage(expected))
+    assert (image.GetOrigin(), image.GetSpacing(), image.GetDirection()) == \
+           (expected.GetOrigin(), expected.GetSpacing(), expected.GetDirection())
+    assert info == expected_info and image.GetMetaData("0020|000e") == expected.GetMetaData("0020|000e")
+
+
+def test_a_series_list_of_two_series_or_a_missing_file_is_refused_by_line(tmp_path, capsys):
+    write_study(tmp_path / "a", "P1", 0, 1)
+    write_study(tmp_path / "b", "P1", 0, 2)
+    seg = tmp_path / "seg.nrrd"
+    sitk.WriteImage(tiny_ct(1)[1], str(seg))
+    listed = tmp_path / "ct.txt"
+    listed.write_text("a/CT/CT0001.dcm\nb/CT/CT0002.dcm\n")
+    assert main(["score", "--image", listed, "--segmentation", seg, "--out", tmp_path / "out.csv"]) == 2
+    assert f"{listed}: --image: it lists 2 series" in capsys.readouterr().err
+    listed.write_text("a/CT/CT0001.dcm\na/CT/CT0009.dcm\n")
+    assert main(["score", "--image", listed, "--segmentation", seg, "--out", tmp_path / "out.csv"]) == 2
+    assert f"{listed}: --image: line 2: a/CT/CT0009.dcm not found" in capsys.readouterr().err
