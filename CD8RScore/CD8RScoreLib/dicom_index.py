@@ -19,6 +19,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -106,24 +107,87 @@ def _text(ds, keyword: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def read_header(path: str) -> Header:
-    """The header of one file, read up to the last element the index uses; never raises for a bad file."""
+@lru_cache(maxsize=None)
+def _tags() -> dict[str, int]:
+    from pydicom.datadict import tag_for_keyword
+
+    return {keyword: tag_for_keyword(keyword) for keyword in HEADER_KEYWORDS}
+
+
+@lru_cache(maxsize=None)
+def _scanned_tags() -> frozenset:
+    """The elements read by the quick scan: those of HEADER_KEYWORDS but the sequences (a SEG's and an RTSTRUCT's
+    references, which pydicom reads)."""
+    return frozenset(tag for keyword, tag in _tags().items() if not keyword.endswith("Sequence"))
+
+
+def read_header(path: str, scan: bool = True) -> Header:
+    """The header of one file, read up to the last element the index uses; never raises for a bad file.
+
+    Read by the quick scan of dicom_header_scan when it can (``scan``), else by pydicom: a SEG, an RTSTRUCT, and
+    any file the scan does not read."""
+    from .dicom_header_scan import scan_header
+
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(HEADER_BYTES)
+    except OSError as exc:
+        return Header(path, error=f"unreadable file ({exc.strerror or exc})")
+    if len(start) < 132 or start[128:132] != b"DICM":
+        return Header(path, error="not a DICOM file (no DICM marker after the 128-byte preamble)")
+    scanned = scan_header(start, _scanned_tags(), LAST_TAG, len(start) < HEADER_BYTES) if scan else None
+    if scanned is not None:
+        meta_class, found = scanned
+        if meta_class == MEDIA_STORAGE_DIRECTORY:
+            return Header(path, dicomdir=True)
+        if _uid_of(found, "SOPClassUID") not in SEGMENTATIONS:
+            return _header_from_scan(path, found)
+    return _header_from_pydicom(path, start)
+
+
+def _uid_of(found: dict, keyword: str) -> str:
+    from .dicom_header_scan import uid
+
+    return uid(found.get(_tags()[keyword], b""))
+
+
+def _header_from_scan(path: str, found: dict) -> Header:
+    from .dicom_header_scan import encodings_of, text
+
+    encodings = encodings_of(found)
+
+    def value(keyword: str) -> str:
+        return text(found.get(_tags()[keyword]), encodings)
+
+    number = value("SeriesNumber")
+    try:
+        series_number = int(float(number)) if number else None
+    except ValueError:
+        series_number = None
+    image_type = value("ImageType")
+    return Header(
+        path, sop_class=_uid_of(found, "SOPClassUID"), sop_instance=_uid_of(found, "SOPInstanceUID"),
+        modality=value("Modality"), patient_id=value("PatientID"), study_uid=_uid_of(found, "StudyInstanceUID"),
+        study_date=value("StudyDate"), study_time=value("StudyTime"), series_uid=_uid_of(found, "SeriesInstanceUID"),
+        series_number=series_number, series_description=value("SeriesDescription"),
+        image_type=tuple(v.strip().upper() for v in image_type.split("\\")) if image_type else (),
+        kvp=value("KVP"), has_position=all(_tags()[k] in found for k in ("ImagePositionPatient",
+                                                                          "ImageOrientationPatient")))
+
+
+def _header_from_pydicom(path: str, start: bytes) -> Header:
+    """The header read by pydicom (``start``: the file's first bytes, parsed in memory when they hold it)."""
     import pydicom
     from pydicom.filereader import read_partial
-    from pydicom.tag import Tag
 
     from .dicom_seg_input import _rtstruct_referenced_series, _seg_referenced_series
 
-    tags = [Tag(keyword) for keyword in HEADER_KEYWORDS]
+    tags = list(_tags().values())
 
     def parse(source, last: int):
         return read_partial(source, stop_when=lambda tag, vr, length: int(tag) > last, specific_tags=tags)
 
     try:
-        with open(path, "rb") as handle:
-            start = handle.read(HEADER_BYTES)
-        if len(start) < 132 or start[128:132] != b"DICM":
-            return Header(path, error="not a DICOM file (no DICM marker after the 128-byte preamble)")
         try:
             ds = parse(io.BytesIO(start), LAST_TAG)  # the common case: a header of a few kB, parsed in memory
             complete = "SOPClassUID" in ds or len(start) < HEADER_BYTES
@@ -144,7 +208,7 @@ def read_header(path: str) -> Header:
             patient_id=_text(ds, "PatientID"), study_uid=_text(ds, "StudyInstanceUID"),
             study_date=_text(ds, "StudyDate"), study_time=_text(ds, "StudyTime"),
             series_uid=_text(ds, "SeriesInstanceUID"), series_description=_text(ds, "SeriesDescription"),
-            image_type=tuple(str(v).upper() for v in (ds.get("ImageType") or [])), kvp=_text(ds, "KVP"),
+            image_type=tuple(str(v).strip().upper() for v in (ds.get("ImageType") or [])), kvp=_text(ds, "KVP"),
             has_position="ImagePositionPatient" in ds and "ImageOrientationPatient" in ds)
         number = ds.get("SeriesNumber")
         header.series_number = int(number) if number not in (None, "") else None
@@ -196,7 +260,7 @@ def read_all_headers(files: Sequence[str], show_progress: "bool | None" = None) 
     results: list = [None] * len(chunks)
     with tqdm(total=len(files), unit="file", desc="index", file=sys.stderr, dynamic_ncols=True,
               disable=None if show_progress is None else not show_progress) as bar:
-        with worker_pool((__name__, "pydicom", "pydicom.filereader", "CD8RScoreLib.dicom_seg_input")) as pool:
+        with worker_pool((__name__, "pydicom", "CD8RScoreLib.dicom_header_scan", "CD8RScoreLib.dicom_seg_input")) as pool:
             if pool is None:
                 for number, chunk in enumerate(chunks):
                     results[number] = read_headers(chunk)

@@ -40,6 +40,12 @@ def test_demo_writes_every_table_labelled_with_the_demonstration_signature(tmp_p
         content = hd.sr.srread(out / "dicom" / f"report_from_{kind}.dcm").content
         groups = content.get_volumetric_roi_measurement_groups() + content.get_image_measurement_groups()
         assert len(groups) == len(e0)  # one measurement group per lesion
+    # the DICOM tree: each CT with its SEG or RTSTRUCT at E0 and E1; the DICOMDIR, localizers and dose reports listed
+    manifest = read(out / "dicom_tree_manifest.csv")
+    assert [(r["patient_id"], r["timepoint"]) for r in manifest] == [
+        (f"SYNTHETIC-{p}", tp) for p in (101, 102, 103) for tp in ("E0", "E1")]
+    assert sorted(r["reason"] for r in read(out / "dicom_tree_manifest_unused.csv")) == \
+           ["dicomdir"] + ["dose_report"] * 6 + ["localizer"] * 6
     for case in ("lung1", "lung2"):
         rows = read(out / f"lesions_{case}_sample.csv")
         assert len(rows) == 1 and rows[0]["computable"] == "1"

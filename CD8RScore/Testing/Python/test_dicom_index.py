@@ -210,3 +210,28 @@ def test_a_series_list_of_two_series_or_a_missing_file_is_refused_by_line(tmp_pa
     listed.write_text("a/CT/CT0001.dcm\na/CT/CT0009.dcm\n")
     assert main(["score", "--image", listed, "--segmentation", seg, "--out", tmp_path / "out.csv"]) == 2
     assert f"{listed}: --image: line 2: a/CT/CT0009.dcm not found" in capsys.readouterr().err
+
+
+def test_the_quick_header_scan_reads_what_pydicom_reads(tree):
+    """Every file pydicom ships for its own tests (transfer syntaxes, character sets, damaged and odd files) and
+    every file of the demo's tree gives the same header through the quick scan as through pydicom."""
+    import warnings
+    from dataclasses import asdict
+
+    from pydicom.data import get_testdata_file
+
+    from CD8RScoreLib.dicom_header_scan import scan_header
+    from CD8RScoreLib.dicom_index import HEADER_BYTES, LAST_TAG, _scanned_tags, read_header
+
+    shipped = Path(get_testdata_file("CT_small.dcm")).parent
+    files = sorted(str(p) for p in shipped.rglob("*") if p.is_file())
+    files += sorted(str(p) for p in tree["root"].rglob("*") if p.is_file())
+    scanned = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom's warnings about its deliberately odd test files
+        for path in files:
+            assert asdict(read_header(path)) == asdict(read_header(path, scan=False)), path
+            with open(path, "rb") as handle:
+                start = handle.read(HEADER_BYTES)
+            scanned += scan_header(start, _scanned_tags(), LAST_TAG, len(start) < HEADER_BYTES) is not None
+    assert len(files) > 300 and scanned > 0.8 * len(files)
