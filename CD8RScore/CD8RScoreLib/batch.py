@@ -1,7 +1,8 @@
 """Batch scoring of a cohort (``cd8rscore batch``): one task per case (patient, timepoint) on dask.distributed.
 
 Manifest: a CSV with columns ``patient_id, timepoint, image, segmentation`` and optional ``locations, kvp``; paths
-are relative to the manifest's folder. Each case goes through :func:`CD8RScoreLib.cli.score_case`, the code of
+are relative to the manifest's folder; ``image`` is what ``score --image`` takes (a file, a DICOM series folder, or a
+series list: dicom_series_list). ``cd8rscore index`` writes one from a DICOM folder tree; other columns are ignored. Each case goes through :func:`CD8RScoreLib.cli.score_case`, the code of
 ``cd8rscore score``; the output is the lesion table of DESIGN §5 with the cases in manifest order.
 
 Execution. By default a LocalCluster of N worker processes (N = the cores this process may use), one thread
