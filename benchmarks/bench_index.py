@@ -10,7 +10,8 @@ templates (identifiers patched in place, same lengths), which takes seconds, not
 
 Prints: the machine, the load average before and after (the machine may be shared), the seconds to list and
 read the tree and the rate in files/s, with the worker processes of ``index`` (one per core) and, with
-``--serial``, in one process for comparison (taken by turns in the same run). The manifest is checked: one row
+``--serial``, in one process for comparison (taken by turns in the same run), and the CPU seconds they used (on a
+loaded machine the wall time says more about the other processes than about the index). The manifest is checked: one row
 per patient and timepoint.
 
 Run: .venv/bin/python benchmarks/bench_index.py [--files 100000] [--slices 247] [--serial] [--keep DIR]
@@ -35,7 +36,8 @@ from pydicom.data import get_testdata_file  # noqa: E402
 
 from CD8RScoreLib.dicom_demo_data import DemoLesion, new_study, write_ct_series, write_seg  # noqa: E402
 from CD8RScoreLib.dicom_demo_tree import write_dose_report  # noqa: E402
-from CD8RScoreLib.dicom_index import build_index, list_files, read_all_headers  # noqa: E402
+from CD8RScoreLib.dicom_index import build_index  # noqa: E402
+from CD8RScoreLib.dicom_tree_headers import list_files, read_all_headers, read_headers  # noqa: E402
 from CD8RScoreLib.worker_processes import available_cores  # noqa: E402
 from machine import cpu_model  # noqa: E402 (benchmarks/machine.py, beside this script)
 
@@ -121,6 +123,14 @@ def write_tree(root: Path, n_files: int, n_slices: int) -> tuple[int, int]:
     return written, n_patients
 
 
+def cpu_seconds() -> float:
+    """User and system CPU seconds of this process and of its ended children (the index's worker processes)."""
+    import resource
+
+    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=100_000)
@@ -134,23 +144,26 @@ def main() -> None:
         root = args.keep or Path(scratch) / "tree"
         start = time.perf_counter()
         n_files, n_patients = write_tree(root, args.files, args.slices)
-        print(f"tree: {n_files} files, {n_patients} patients x 2 studies, written in {time.perf_counter() - start:.1f} s")
+        print(f"tree: {n_files} files, {n_patients} patients x 2 studies, written in "
+              f"{time.perf_counter() - start:.1f} s")
         runs = [("worker processes", None)] + ([("one process", False)] if args.serial else [])
         for label, _ in runs:
+            cpu_start = cpu_seconds()
             start = time.perf_counter()
             files = list_files(root)
             listed = time.perf_counter() - start
             if label == "one process":
-                from CD8RScoreLib.dicom_index import read_headers
                 headers = read_headers(files)
             else:
                 headers = read_all_headers(files, show_progress=False)
             read = time.perf_counter() - start
             index = build_index(headers, root)
             paired = time.perf_counter() - start
+            cpu = cpu_seconds() - cpu_start
             assert len(index.cases) == 2 * n_patients, f"{len(index.cases)} cases for {n_patients} patients"
             print(f"{label}: listed in {listed:.1f} s, headers read in {read - listed:.1f} s, paired in "
-                  f"{paired - read:.1f} s: {paired:.1f} s in all, {len(files) / paired:.0f} files/s")
+                  f"{paired - read:.1f} s: {paired:.1f} s in all, {len(files) / paired:.0f} files/s; CPU {cpu:.1f} s "
+                  f"(this process and its workers), {cpu / len(files) * 1e3:.2f} ms a file")
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 

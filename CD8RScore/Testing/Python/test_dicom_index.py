@@ -221,7 +221,7 @@ def test_the_quick_header_scan_reads_what_pydicom_reads(tree):
     from pydicom.data import get_testdata_file
 
     from CD8RScoreLib.dicom_header_scan import scan_header
-    from CD8RScoreLib.dicom_index import HEADER_BYTES, LAST_TAG, _scanned_tags, read_header
+    from CD8RScoreLib.dicom_tree_headers import HEADER_BYTES, LAST_TAG, _scanned_tags, read_header
 
     shipped = Path(get_testdata_file("CT_small.dcm")).parent
     files = sorted(str(p) for p in shipped.rglob("*") if p.is_file())
@@ -235,3 +235,32 @@ def test_the_quick_header_scan_reads_what_pydicom_reads(tree):
                 start = handle.read(HEADER_BYTES)
             scanned += scan_header(start, _scanned_tags(), LAST_TAG, len(start) < HEADER_BYTES) is not None
     assert len(files) > 300 and scanned > 0.8 * len(files)
+
+
+def test_ctrl_c_stops_the_index_writes_nothing_and_leaves_no_worker(tmp_path):
+    import signal
+    import time
+
+    import psutil
+
+    write_study(tmp_path / "one", "P1", 0, 1)
+    slice_bytes = (tmp_path / "one" / "CT" / "CT0001.dcm").read_bytes()
+    for folder in range(40):  # 20,000 copies: seconds of reading, whatever the machine's load
+        (tmp_path / "dicom" / f"{folder:02d}").mkdir(parents=True)
+        for number in range(500):
+            (tmp_path / "dicom" / f"{folder:02d}" / f"IM{number}").write_bytes(slice_bytes)
+    process = subprocess.Popen([sys.executable, "-m", "CD8RScoreLib", "index", "--dicom-root", str(tmp_path / "dicom"),
+                                "--out", str(tmp_path / "manifest.csv")], stderr=subprocess.PIPE, text=True)
+    from CD8RScoreLib.worker_processes import available_cores
+
+    pool = available_cores() if available_cores() > 1 else 0  # one worker per core; none on one core
+    deadline = time.monotonic() + 60
+    time.sleep(0.5)
+    while len(psutil.Process(process.pid).children()) < pool and time.monotonic() < deadline:  # reading has begun
+        time.sleep(0.05)
+    workers = psutil.Process(process.pid).children()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "interrupted; nothing was written" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dicom", "one"]
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
