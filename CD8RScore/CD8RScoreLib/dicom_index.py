@@ -230,6 +230,11 @@ def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60].lstrip(".") or "patient"
 
 
+def companions(out: Path) -> tuple[Path, Path]:
+    """The unused-files CSV and the folder of series lists that go with the manifest ``out``."""
+    return out.parent / f"{out.stem}{UNUSED_SUFFIX}", out.parent / f"{out.stem}{SERIES_LISTS_SUFFIX}"
+
+
 def write_index(index: Index, all_files: Iterable[str], out: Path) -> tuple[Path, Path]:
     """Write the series lists, the unused-files CSV and then the manifest, each atomically; return the two CSVs."""
     from .dicom_series_list import SERIES_LIST_SUFFIX, write_series_list
@@ -240,7 +245,7 @@ def write_index(index: Index, all_files: Iterable[str], out: Path) -> tuple[Path
     files_in: dict[str, set[str]] = defaultdict(set)
     for path in all_files:
         files_in[os.path.dirname(path)].add(path)
-    lists = out.parent / f"{out.stem}{SERIES_LISTS_SUFFIX}"
+    unused_path, lists = companions(out)
     rows = []
     for case in index.cases:
         series_folder = os.path.dirname(case.ct_files[0])
@@ -254,7 +259,6 @@ def write_index(index: Index, all_files: Iterable[str], out: Path) -> tuple[Path
                      "segmentation": _manifest_path(case.segmentation, folder), "kvp": "",
                      "study_date": case.study_date, "ct_series_uid": case.ct_series_uid,
                      "header_kvp": case.header_kvp})
-    unused_path = out.parent / f"{out.stem}{UNUSED_SUFFIX}"
     write_csv(unused_path, index.unused, UNUSED_COLUMNS)
     if rows:
         write_csv(out, rows, MANIFEST_COLUMNS)
@@ -264,14 +268,16 @@ def write_index(index: Index, all_files: Iterable[str], out: Path) -> tuple[Path
 def run_index(root: "str | os.PathLike", out: "str | os.PathLike", replace: bool = False,
               show_progress: "bool | None" = None, log: Callable[[str], None] = lambda line: None) -> Index:
     """Index the tree under ``root`` and write the manifest ``out`` and its unused-files CSV beside it."""
-    root, out = Path(root), Path(out)
+    root, out = Path(root).resolve(), Path(out)
     if not root.is_dir():
         raise InputError("not a folder; give the root folder of the DICOM export", root, "--dicom-root")
     if out.exists() and not replace:
         raise InputError("exists (it may hold your edits); give --replace to write it again, or another --out",
                          out, "--out")
     start = time.perf_counter()
-    files = list_files(root)
+    unused_path, lists = (str(path.resolve()) for path in companions(out))
+    own = {str(out.resolve()), unused_path}  # a manifest written inside the tree is not part of it
+    files = [f for f in list_files(root) if f not in own and not f.startswith(lists + os.sep)]
     headers = read_all_headers(files, show_progress)
     seconds = time.perf_counter() - start
     index = build_index(headers, root)

@@ -264,3 +264,14 @@ def test_ctrl_c_stops_the_index_writes_nothing_and_leaves_no_worker(tmp_path):
     assert process.returncode == 130 and "interrupted; nothing was written" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dicom", "one"]
     assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_manifest_written_inside_the_tree_is_not_indexed_the_next_time(tmp_path):
+    ct, labels = write_study(tmp_path, "P1", 0, 1)
+    write_seg(ct, labels, LESION, tmp_path / "CT" / "seg.dcm")  # in the CT's folder: the CT is given as a list
+    out = tmp_path / "manifest.csv"
+    assert main(["index", "--dicom-root", tmp_path, "--out", out]) == 0
+    first = out.read_text()
+    assert main(["index", "--dicom-root", tmp_path, "--out", out, "--replace"]) == 0
+    assert out.read_text() == first and read_rows(out)[0]["image"].startswith("manifest_series/")
+    assert [r["reason"] for r in read_rows(tmp_path / "manifest_unused.csv")] == ["single_study"]
