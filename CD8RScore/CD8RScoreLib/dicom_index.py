@@ -19,7 +19,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 from .dicom_tree_headers import (CT_IMAGE_STORAGE, SEGMENTATION_STORAGE, SEGMENTATIONS, XRAY_RADIATION_DOSE_SR, Header,
                                  list_files, read_all_headers)
@@ -235,21 +235,26 @@ def companions(out: Path) -> tuple[Path, Path]:
     return out.parent / f"{out.stem}{UNUSED_SUFFIX}", out.parent / f"{out.stem}{SERIES_LISTS_SUFFIX}"
 
 
-def write_index(index: Index, all_files: Iterable[str], out: Path) -> tuple[Path, Path]:
-    """Write the series lists, the unused-files CSV and then the manifest, each atomically; return the two CSVs."""
+def write_index(index: Index, all_files: Sequence[str], out: Path) -> tuple[Path, Path]:
+    """Write the series lists, the unused-files CSV and then the manifest, each atomically; return the two CSVs.
+
+    ``all_files``: every file of the tree, sorted (list_files). A CT is given as its folder when every file under
+    that folder, subfolders included, is one of its slices (a folder is read whole, dicom_series), else as a list.
+    """
+    from bisect import bisect_left
+
     from .dicom_series_list import SERIES_LIST_SUFFIX, write_series_list
     from .lesion_table import write_csv
 
     out = Path(out)
     folder = out.resolve().parent
-    files_in: dict[str, set[str]] = defaultdict(set)
-    for path in all_files:
-        files_in[os.path.dirname(path)].add(path)
     unused_path, lists = companions(out)
     rows = []
     for case in index.cases:
         series_folder = os.path.dirname(case.ct_files[0])
-        if files_in[series_folder] == set(case.ct_files):  # the folder holds this series alone
+        prefix = series_folder + os.sep  # the files under it are one run of the sorted list
+        under = bisect_left(all_files, prefix + "\U0010ffff") - bisect_left(all_files, prefix)
+        if under == len(case.ct_files) and all(os.path.dirname(f) == series_folder for f in case.ct_files):
             image = _manifest_path(series_folder, folder)
         else:
             name = f"{_safe_name(case.patient_id)}_{case.timepoint}_{case.ct_series_uid[-12:]}{SERIES_LIST_SUFFIX}"

@@ -206,7 +206,7 @@ def test_a_series_list_of_two_series_or_a_missing_file_is_refused_by_line(tmp_pa
     listed = tmp_path / "ct.txt"
     listed.write_text("a/CT/CT0001.dcm\nb/CT/CT0002.dcm\n")
     assert main(["score", "--image", listed, "--segmentation", seg, "--out", tmp_path / "out.csv"]) == 2
-    assert f"{listed}: --image: it lists 2 series" in capsys.readouterr().err
+    assert f"{listed}: --image: 2 image series here" in capsys.readouterr().err
     listed.write_text("a/CT/CT0001.dcm\na/CT/CT0009.dcm\n")
     assert main(["score", "--image", listed, "--segmentation", seg, "--out", tmp_path / "out.csv"]) == 2
     assert f"{listed}: --image: line 2: a/CT/CT0009.dcm not found" in capsys.readouterr().err
