@@ -145,7 +145,7 @@ def build_index(headers: Sequence[Header], root: Path) -> Index:
     chosen: dict[str, Header] = {}
     for uid, segs in by_series.items():
         segs.sort(key=lambda s: (s.sop_class != SEGMENTATION_STORAGE, s.path))
-        segs.sort(key=lambda s: (s.content_datetime != "", s.content_datetime), reverse=True)  # stable: ties keep
+        segs.sort(key=lambda s: (s.content_datetime != "", s.content_datetime), reverse=True)  # ties keep that order
         chosen[uid] = segs[0]
         for other in segs[1:]:
             why = ("it is the newest" if other.content_datetime != segs[0].content_datetime

@@ -275,3 +275,51 @@ def test_a_manifest_written_inside_the_tree_is_not_indexed_the_next_time(tmp_pat
     assert main(["index", "--dicom-root", tmp_path, "--out", out, "--replace"]) == 0
     assert out.read_text() == first and read_rows(out)[0]["image"].startswith("manifest_series/")
     assert [r["reason"] for r in read_rows(tmp_path / "manifest_unused.csv")] == ["single_study"]
+
+
+def test_every_rule_of_the_pairing_on_headers(tmp_path):
+    """build_index on headers alone: three studies (the third left out), two segmented series in one study, a
+    localizer inside the CT series, a copy of a slice, a SEG of a localizer, a SEG of another patient's CT, slices
+    without kVp or with two kVp, two studies at the same date and time."""
+    from CD8RScoreLib.dicom_index import build_index
+    from CD8RScoreLib.dicom_tree_headers import CT_IMAGE_STORAGE, SEGMENTATION_STORAGE, Header
+
+    def ct(path, patient, study, date, series, number=2, instance=None, kvp="120", kind="AXIAL"):
+        return Header(str(tmp_path / path), sop_class=CT_IMAGE_STORAGE, sop_instance=instance or path,
+                      modality="CT", patient_id=patient, study_uid=study, study_date=date, study_time="100000",
+                      series_uid=series, series_number=number, image_type=("ORIGINAL", "PRIMARY", kind),
+                      kvp=kvp, has_position=True)
+
+    def seg(path, patient, study, date, series, made="20240101 120000"):
+        return Header(str(tmp_path / path), sop_class=SEGMENTATION_STORAGE, sop_instance=path, modality="SEG",
+                      patient_id=patient, study_uid=study, study_date=date, series_uid=path + ".s",
+                      content_datetime=made, referenced_series=(series,))
+
+    headers = [
+        ct("a/1", "A", "st1", "20200101", "ct1"), ct("a/2", "A", "st1", "20200101", "ct1"),
+        ct("a/loc", "A", "st1", "20200101", "ct1", kind="LOCALIZER"),
+        ct("a/copy", "A", "st1", "20200101", "ct1", instance="a/1"), seg("a/seg", "A", "st1", "20200101", "ct1"),
+        ct("a/r1", "A", "st1", "20200101", "ct1b", number=3), seg("a/segb", "A", "st1", "20200101", "ct1b"),
+        ct("b/1", "A", "st2", "20200401", "ct2", kvp=""), seg("b/seg", "A", "st2", "20200401", "ct2"),
+        ct("c/1", "A", "st3", "20200701", "ct3"), seg("c/seg", "A", "st3", "20200701", "ct3"),
+        ct("d/1", "B", "st4", "20210101", "ct4"), ct("d/2", "B", "st4", "20210101", "ct4", kvp="100"),
+        seg("d/seg", "B", "st4", "20210101", "ct4"), seg("d/segloc", "B", "st4", "20210101", "loc4"),
+        ct("d/loc", "B", "st4", "20210101", "loc4", kind="LOCALIZER"),
+        ct("e/1", "B", "st5", "20210101", "ct5"), seg("e/seg", "B", "st5", "20210101", "ct5"),
+        seg("e/other", "C", "st9", "20210101", "ct5"),
+    ]
+    index = build_index(headers, tmp_path)
+    assert [(c.patient_id, c.timepoint, [Path(f).name for f in c.ct_files], Path(c.segmentation).name, c.header_kvp)
+            for c in index.cases] == [("A", "E0", ["1", "2"], "seg", "120"), ("A", "E1", ["1"], "seg", ""),
+                                      ("B", "E0", ["1", "2"], "seg", "100\\120"), ("B", "E1", ["1"], "seg", "120")]
+    assert [(r["file"], r["patient_id"], r["reason"]) for r in index.unused] == [
+        ("a/copy", "A", "duplicate"), ("a/loc", "A", "localizer"),
+        ("a/r1", "A", "second_segmented_series"), ("a/segb", "A", "second_segmented_series"),
+        ("c/1", "A", "later_study"), ("c/seg", "A", "later_study"),
+        ("d/loc", "B", "localizer"), ("d/segloc", "B", "segmentation_not_on_ct"),
+        ("e/other", "C", "patient_mismatch"),
+        ("", "A", "no_kvp"), ("", "B", "kvp_varies"), ("", "B", "same_study_time")]
+    detail = {r["file"] or r["reason"]: r["detail"] for r in index.unused}
+    assert detail["a/r1"] == ("another segmented CT series of the study of 20200101; taken: series 2 (2 file(s)) "
+                              "(lowest series number); edit the manifest to use this one")
+    assert detail["d/segloc"] == "SEG of series 2 (1 file(s)), which is not a CT series"
