@@ -562,7 +562,8 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
             slicer.mrmlScene, p.inputVolume, p.inputSegmentation, signature, p.patientId.strip(), kvp,
             min_volume_ml=p.minVolumeMl, followup_volume_node=p.followupVolume or None,
             followup_segmentation_node=p.followupSegmentation or None, followup_kvp=followupKvp,
-            progress=progress, should_cancel=shouldCancel, previous=previous, perturbations=p.perturbations)
+            progress=progress, should_cancel=shouldCancel, previous=previous, perturbations=p.perturbations,
+            dicom_database=getattr(slicer, "dicomDatabase", None))
         p.lesionTable, p.patientTable = result.lesion_table, result.patient_table
         p.followupTable = result.followup_table
         p.candidate = result.candidate or ""

@@ -188,7 +188,7 @@ def find_ct_series(path: "str | Path") -> CtSeries:
                              "or several phases; give one multi-frame file as --image", path, FIELD)
         file, header = multi[0]
         lossy = lossy_compression([header])
-        return CtSeries([file], [header], _lossy_warnings(lossy), lossy, multiframe=True)
+        return CtSeries([file], [header], lossy_warnings(lossy), lossy, multiframe=True)
     return _checked_series(path, items)
 
 
@@ -261,14 +261,25 @@ def _checked_series(path: Path, items: list[tuple[Path, object]]) -> CtSeries:
                              f"step is {step:.3f} mm ({off.size} irregular step(s)); give the complete series of "
                              "one reconstruction (its slices are not resampled across a gap)", path, FIELD)
     lossy = lossy_compression([h for _, h in kept])
-    return CtSeries([f for f, _ in kept], [h for _, h in kept], warnings + _lossy_warnings(lossy), lossy)
+    return CtSeries([f for f, _ in kept], [h for _, h in kept], warnings + lossy_warnings(lossy), lossy)
 
 
-def _lossy_warnings(lossy: "str | None") -> list[str]:
+def lossy_warnings(lossy: "str | None") -> list[str]:
+    """The row warning of a lossy-compressed CT (``lossy``: :func:`lossy_compression`); none when it was not."""
     if not lossy:
         return []
     return [f"lossy-compressed CT ({lossy}): texture features differ from the original images', score the original "
             "(uncompressed or lossless) series"]
+
+
+def dicom_files_warnings(files: "list[str | Path]") -> list[str]:
+    """What the rows of a CT loaded from these DICOM files elsewhere (Slicer's DICOM database) must say of them:
+    lossy compression, from each file's transfer syntax and (0028,2110)."""
+    import pydicom
+
+    tags = ["LossyImageCompression", "LossyImageCompressionRatio", "LossyImageCompressionMethod"]
+    return lossy_warnings(lossy_compression([pydicom.dcmread(f, stop_before_pixels=True, specific_tags=tags)
+                                             for f in files]))
 
 
 def lossy_compression(headers: list) -> "str | None":

@@ -73,6 +73,18 @@ def scan_kvp(volume_node, typed_kv: float, signature: Signature, dicom_database=
     return resolve_kvp(signature, dicom_kv, typed_kv if typed_kv and typed_kv > 0 else None)
 
 
+def _with_scan_warnings(lesions: list, volume_node, dicom_database) -> list:
+    """``lesions`` (scoring.LesionInput) each carrying what the DICOM files of ``volume_node`` say of the scan."""
+    files = mrml.dicom_files(volume_node, dicom_database)
+    if files:
+        from .dicom_series import dicom_files_warnings
+
+        warnings = dicom_files_warnings(files)
+        for lesion in lesions:
+            lesion.warnings = [*lesion.warnings, *warnings]
+    return lesions
+
+
 def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Signature, patient_id: str,
                            kvp: KvpInfo, min_volume_ml: float = DEFAULT_MIN_VOLUME_ML,
                            followup_volume_node=None, followup_segmentation_node=None,
@@ -80,13 +92,15 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
                            progress: "Progress | None" = None,
                            should_cancel: "Callable[[], bool] | None" = None,
                            previous: "Optional[SceneResult]" = None, perturbations: int = 0,
-                           seed: int = 0) -> SceneResult:
+                           seed: int = 0, dicom_database=None) -> SceneResult:
     """Score every lesion of the baseline (and follow-up) and put the results into the scene.
 
     ``kvp`` and ``followup_kvp`` are each scan's own (see :func:`scan_kvp`); a follow-up needs ``followup_kvp``.
     ``previous``: the result of an earlier run; its table nodes are updated in place when they are this patient's
     tables, else new nodes named after the patient are made.
     ``perturbations``, ``seed``: robustness of each score under that many image perturbations (perturbation.py).
+    ``dicom_database`` (Slicer's): a volume loaded from DICOM gets on every row what its files say of it (lossy
+    compression).
     Raises scoring.ScoringCancelled if ``should_cancel()`` becomes true (checked while reading the images, for each
     lesion and before the scene is changed); the scene is then left unchanged.
     """
@@ -98,12 +112,14 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
         raise ValueError("a follow-up needs its own kVp (scan_kvp of the follow-up volume)")
     image = mrml.volume_to_image(volume_node)
     check_cancel(should_cancel, "cancelled while reading the CT")
-    lesions = mrml.lesion_inputs(segmentation_node, volume_node, should_cancel=should_cancel)
+    lesions = _with_scan_warnings(mrml.lesion_inputs(segmentation_node, volume_node, should_cancel=should_cancel),
+                                  volume_node, dicom_database)
     if followup:
         image_e1 = mrml.volume_to_image(followup_volume_node)
         check_cancel(should_cancel, "cancelled while reading the follow-up CT")
-        lesions_e1 = mrml.lesion_inputs(followup_segmentation_node, followup_volume_node,
-                                        should_cancel=should_cancel)
+        lesions_e1 = _with_scan_warnings(mrml.lesion_inputs(followup_segmentation_node, followup_volume_node,
+                                                            should_cancel=should_cancel),
+                                         followup_volume_node, dicom_database)
         # the follow-up lesion keeps the baseline's site when its segment has none of its own
         sites = {lesion.lesion_id: (lesion.location, lesion.location_given) for lesion in lesions}
         for lesion in lesions_e1:

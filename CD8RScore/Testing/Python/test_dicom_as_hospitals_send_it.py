@@ -398,3 +398,30 @@ def test_tid1500reader_reads_the_sr_as_the_lesion_table(stored, segmentation, tm
         score = [v for k, v in values.items() if k.startswith("CD8 radiomics score")]
         assert score == [pytest.approx(float(row["score"]), rel=1e-9)]
         assert len(item["qualitativeEvaluations"]) == len(group.get_qualitative_evaluations())
+
+
+# --- the same in the viewer: a CT loaded from Slicer's DICOM database ---------------------------------------------
+
+
+@pytest.mark.parametrize("name, lossy", [("ct_jpeg12_lossy", True), ("ct_jpeg_lossless", False)])
+def test_the_panel_flags_a_lossy_ct_loaded_from_the_dicom_database(name, lossy, signature):
+    # the panel's scoring on a real MRML scene (slicer-core); the volume's DICOM.instanceUIDs found through Slicer's
+    # DICOM database interface (fileForInstance)
+    import slicer
+
+    from CD8RScoreLib import mrml
+    from CD8RScoreLib.scene_scoring import score_patient_in_scene
+    from CD8RScoreLib.scoring import KvpInfo
+
+    files = sorted((DATA / name).glob("*.dcm"))
+    uids = {pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID: str(f) for f in files}
+    database = type("Database", (), {"fileForInstance": lambda self, uid: uids.get(uid, "")})()
+    image, _ = read_image(DATA / name)
+    scene = slicer.vtkMRMLScene()
+    volume = mrml.image_to_volume_node(scene, image, "CT")
+    volume.SetAttribute("DICOM.instanceUIDs", " ".join(uids))
+    segmentation = mrml.label_image_to_segmentation(scene, sitk.ReadImage(str(DATA / "label.nrrd")), volume,
+                                                    {1: "lung_1"})
+    result = score_patient_in_scene(scene, volume, segmentation, signature, "P", KvpInfo(120.0, "dicom"),
+                                    dicom_database=database)
+    assert [("lossy-compressed CT" in row["warnings"]) for row in result.rows_e0] == [lossy]
