@@ -87,20 +87,29 @@ def native_stderr_captured():
     import tempfile
 
     captured = [""]
-    sys.stderr.flush()
-    saved_fd = os.dup(2)
     warnings_shown = sitk.ProcessObject.GetGlobalWarningDisplay()
     sitk.ProcessObject.SetGlobalWarningDisplay(False)
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+        saved_fd = os.dup(2)
+    except (OSError, ValueError):  # no stderr file descriptor (a GUI process): nothing reaches a terminal anyway
+        saved_fd = None
+    try:
+        if saved_fd is None:
             yield captured
-        finally:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
-            sitk.ProcessObject.SetGlobalWarningDisplay(warnings_shown)
-            sink.seek(0)
-            captured[0] = sink.read().decode("utf-8", "replace")
+            return
+        with tempfile.TemporaryFile(mode="w+b") as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield captured
+            finally:
+                os.dup2(saved_fd, 2)
+                os.close(saved_fd)
+                sink.seek(0)
+                captured[0] = sink.read().decode("utf-8", "replace")
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(warnings_shown)
 
 
 def _read_dicom_series(path: Path, info: AcquisitionInfo) -> tuple[sitk.Image, AcquisitionInfo]:
