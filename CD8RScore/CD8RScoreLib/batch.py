@@ -18,8 +18,9 @@ case (the case's lesion-table rows), written by the client as each case complete
 therefore exists whole or not at all, whatever signal arrives; there is no torn tail to repair, as an
 append-only journal would have, and one write per case costs nothing next to scoring a CT. ``batch.json``
 names the signature the records were computed with; ``--resume`` refuses a different one. A record's name
-holds a digest of the case's inputs (patient, timepoint, image, segmentation, locations, kVp), so a case whose
-manifest row changed is scored again. Failed cases are recorded as ``*.failed.csv`` and scored again on
+holds a digest of the case's inputs (patient, timepoint, image, segmentation, locations, kVp, and the size and
+modification time of each input file), so a case whose manifest row changed, or whose files were changed in place
+(a corrected segmentation saved under the same name), is scored again. Failed cases are recorded as ``*.failed.csv`` and scored again on
 ``--resume`` (a corrupt file is usually replaced before a rerun); cases recorded as scored are skipped.
 A run without ``--resume`` starts a new journal; the journal is kept after the table is written. A case that
 kills its worker (a crash, memory) is retried by dask on another worker, then recorded as failed.
@@ -81,6 +82,7 @@ class Case:
     segmentation: str
     locations: "str | None" = None
     kvp_kv: "float | None" = None
+    contents: str = ""  # input_contents_key of the image, segmentation and locations, read with the manifest
 
     @property
     def label(self) -> str:
@@ -88,12 +90,18 @@ class Case:
 
     @property
     def stem(self) -> str:
-        """Journal record name: readable patient and timepoint, then a digest of every input of the case."""
+        """Journal record name: :attr:`prefix` (the case), then a digest of every input of the case."""
         inputs = json.dumps([self.patient_id, self.timepoint, self.image, self.segmentation, self.locations,
-                             self.kvp_kv])
-        digest = hashlib.sha256(inputs.encode("utf-8")).hexdigest()[:16]
+                             self.kvp_kv, self.contents])
+        return self.prefix + hashlib.sha256(inputs.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def prefix(self) -> str:
+        """What every journal record of this (patient, timepoint) starts with: readable patient and timepoint, then
+        a digest of the two."""
         readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.patient_id}_{self.timepoint}")[:60].lstrip(".")
-        return f"{readable}-{digest}"
+        digest = hashlib.sha256(json.dumps([self.patient_id, self.timepoint]).encode("utf-8")).hexdigest()[:8]
+        return f"{readable}-{digest}-"
 
 
 @dataclass
@@ -137,6 +145,21 @@ class BatchInterrupted(BaseException):
 
 # ---------------------------------------------------------------------------------------------- manifest
 
+def input_contents_key(*paths: "str | None") -> str:
+    """What stands for the contents of input files: size and modification time (ns) of each file, and of each
+    file of a folder (a DICOM series); a segmentation corrected in place under the same name changes it."""
+    def stat(path: str) -> list:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return [path, None]  # missing: the case fails, and is scored again once the file is there
+        if not os.path.isdir(path):
+            return [path, info.st_size, info.st_mtime_ns]
+        return [path, sorted(stat(os.path.join(path, name)) for name in os.listdir(path))]
+
+    return json.dumps([stat(path) if path else None for path in paths])
+
+
 def _absolute(base: Path, text: str) -> str:
     return os.path.normpath(os.path.join(base, os.path.expanduser(text)))
 
@@ -175,9 +198,9 @@ def read_manifest(path: "str | os.PathLike") -> list[Case]:
                 raise InputError(f"{kvp_kv:g} kV is not a CT tube voltage ({KVP_RANGE_KV[0]:g}-{KVP_RANGE_KV[1]:g})",
                                  path, f"row {number}, column 'kvp'")
         locations = cell("locations") if "locations" in columns else ""
-        cases.append(Case(number, key[0], timepoint, _absolute(base, cell("image")),
-                          _absolute(base, cell("segmentation")),
-                          _absolute(base, locations) if locations else None, kvp_kv))
+        paths = (_absolute(base, cell("image")), _absolute(base, cell("segmentation")),
+                 _absolute(base, locations) if locations else None)
+        cases.append(Case(number, key[0], timepoint, *paths, kvp_kv, input_contents_key(*paths)))
     if not cases:
         raise InputError("the manifest lists no case", path)
     return cases
@@ -345,11 +368,13 @@ class Journal:
         return None
 
     def record(self, case: Case, rows: Sequence[dict], failed: bool) -> None:
-        """Write the case's record atomically, then remove its record of the other kind (a retried failure)."""
-        atomic_write_text(self.path(case, failed), rows_to_csv_text(rows, self.columns))
-        other = self.path(case, not failed)
-        if other.exists():
-            other.unlink()
+        """Write the case's record atomically, then remove the case's other records (a retried failure, or a record
+        of inputs that have changed since)."""
+        current = self.path(case, failed)
+        atomic_write_text(current, rows_to_csv_text(rows, self.columns))
+        for path in list(self._record_files()):
+            if path.name.startswith(case.prefix) and path != current:
+                path.unlink()
         _fsync_folder(self.folder)
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from CD8RScoreLib import RESEARCH_USE_NOTICE
 from CD8RScoreLib.errors import InputError
 from CD8RScoreLib.lesion_table import atomic_write_text, write_csv
+from CD8RScoreLib.output_paths import check_output_folder, replaced_whole
 
 from . import __version__
 from .covariates import Covariate, build_covariate, build_covariates
@@ -33,6 +34,7 @@ from .survival import fit_cox
 
 DEFAULT_SEED = 20220101
 DEFAULT_MIN_VOLUME_ML = 1.0
+RESULTS_NAME = "results.json"  # also what marks a folder as an earlier output (output_paths.check_output_folder)
 """Patient metrics use lesions larger than this (mL), as the melanoma study."""
 ENDPOINT_NAMES = {"os": "overall survival", "pfs": "progression-free survival"}
 
@@ -126,11 +128,13 @@ def _univariate_rows_flat(rows: list[dict]) -> list[dict]:
 def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
                reference_cutoff: "float | None" = None, min_volume_ml: float = DEFAULT_MIN_VOLUME_ML,
                minprop: float = DEFAULT_MINPROP, make_figures: bool = True) -> dict:
-    """Run every analysis and write DIR/results.json, DIR/report.html, DIR/*.csv and DIR/*.png.
+    """Run every analysis and write DIR/results.json, DIR/report.html, DIR/*.csv and DIR/*.png; DIR is replaced
+    whole or, if anything fails, left as it was (a DIR holding files of something else is refused).
 
     Times are in months, volumes in mL. Returns the results dictionary (as written to results.json).
     """
     out_dir = Path(out_dir)
+    check_output_folder(out_dir, RESULTS_NAME)
     if not (min_volume_ml >= 0):
         raise InputError("must be >= 0 (mL)", None, "--min-volume-ml")
     lesions = read_lesions(lesions_path)
@@ -221,7 +225,16 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
     }
     results = jsonable(results)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with replaced_whole(out_dir) as stage:  # a failure half-way leaves an earlier output folder as it was
+        _write_outputs(stage, results, resp, data, lesions, univariate_rows, multivariate_results, profiles,
+                       exclusions, nomogram_cph, nomogram_block, make_figures)
+    return results
+
+
+def _write_outputs(out_dir: Path, results: dict, resp: pd.DataFrame, data: pd.DataFrame, lesions: pd.DataFrame,
+                   univariate_rows: dict, multivariate_results: dict, profiles: list, exclusions: Exclusions,
+                   nomogram_cph, nomogram_block: dict, make_figures: bool) -> None:
+    """Write the CSV tables, the figures, results.json and report.html into ``out_dir``; adds results["files"]."""
     tables = _write_tables(out_dir, results, resp, data, univariate_rows, multivariate_results, profiles,
                            exclusions)
     for name, rows in {**study.tables, **study_table_rows(results["study"])}.items():
@@ -233,11 +246,10 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
                                   " - SIMULATED DATA" if results["simulated"] else "") if make_figures else {}
     figures.update({name: name for name in captions})
     results["files"] = {"tables": tables, "figures": list(figures), "figure_captions": captions}
-    atomic_write_text(out_dir / "results.json", json.dumps(results, indent=2, allow_nan=False))
+    atomic_write_text(out_dir / RESULTS_NAME, json.dumps(results, indent=2, allow_nan=False))
     from .report import build_report
 
     atomic_write_text(out_dir / "report.html", build_report(results, {k: out_dir / v for k, v in figures.items()}))
-    return results
 
 
 def _nomogram(data: pd.DataFrame, multivariate_os: dict, opt_cut: "float | None"):

@@ -222,6 +222,10 @@ def inputs(tmp_path_factory) -> Path:
                                                  segment_name="@SUM(1+1)*cmd|' /C calc'!A0")
                                             for r in lesion_rows])
     write_rows(d / "lesions_three.csv", [r for r in lesion_rows if r["patient_id"] in three])
+    (d / "manifest_one.csv").write_text("patient_id,timepoint,image,segmentation\nP1,E0,ct.nrrd,seg.nrrd\n")
+    (d / "old_analysis").mkdir()
+    (d / "old_analysis" / "results.json").write_text('{"counts": {"patients_analysed": 1}}\n')
+    (d / "old_analysis" / "report.html").write_text("<html>an earlier report</html>\n")
     (d / "a_folder").mkdir()
     (d / "existing_file.txt").write_text("keep me\n")
     _odd_inputs(d, hu, labels)
@@ -330,6 +334,27 @@ def _written_through_link(link: str, target: str) -> Callable[[Path, Path], None
         assert "P1,E0,1" in (out / target).read_text(encoding="utf-8")
         assert (out / target).with_name(f".{Path(target).name}.lock").exists()
         assert not (out / f".{link}.lock").exists()
+    return check
+
+
+def _resume_rescores_a_corrected_segmentation(out: Path, inputs: Path) -> None:
+    """The segmentation is corrected in place (same path, a second lesion added); ``batch --resume`` scores the
+    case again instead of keeping the journal's stale record."""
+    assert set(_read_rows(out / "lesions.csv")) == {"1"}
+    (out / "seg.nrrd").write_bytes((inputs / "labels_one_voxel.nrrd").read_bytes())
+    assert main(["batch", "--manifest", out / "manifest.csv", "--out", out / "lesions.csv", "--workers", "1",
+                 "--resume"]) == 0
+    assert set(_read_rows(out / "lesions.csv")) == {"1", "2"}
+
+
+def _folder_holds(folder: str, **texts: str) -> Callable[[Path, Path], None]:
+    """``folder`` holds exactly the files given (name -> text fragment; "" = absent)."""
+    def check(out: Path, inputs: Path) -> None:
+        for name, fragment in texts.items():
+            path = out / folder / name.replace("_dot_", ".")
+            assert path.is_file() == bool(fragment), path
+            if fragment:
+                assert fragment in path.read_text(encoding="utf-8"), path
     return check
 
 
@@ -509,6 +534,24 @@ CASES = [
          ["cohort-add", "--lesions", "{in}/p1_E0.csv", "--cohort", "{out}/link.csv"], 2,
          ["shared/cohort.csv", "held the lock"], fault="cohort lock held",
          copies={"cohort_latin1.csv": "shared/cohort.csv"}, links={"link.csv": "shared/cohort.csv"}),
+    Case("batch --resume after a segmentation corrected in place",
+         ["batch", "--manifest", "{out}/manifest.csv", "--out", "{out}/lesions.csv", "--workers", "1"], 0,
+         rows={"1": {"computable": "1"}}, copies={"manifest_one.csv": "manifest.csv", "ct.nrrd": "ct.nrrd",
+                                                  "labels.nrrd": "seg.nrrd"},
+         check=_resume_rescores_a_corrected_segmentation),
+    Case("cohort failing half-way keeps the earlier output folder", cohort(), 2, ["No space left on device"],
+         fault="full disk at results.json",
+         copies={"old_analysis/results.json": "analysis/results.json", "old_analysis/report.html":
+                 "analysis/report.html"},
+         check=_folder_holds("analysis", results_dot_json="patients_analysed\": 1", report_dot_html="earlier report",
+                             patient_metrics_dot_csv="")),
+    Case("cohort replaces an earlier output folder whole", cohort(), 0,
+         copies={"old_analysis/results.json": "analysis/results.json", "old_analysis/report.html":
+                 "analysis/report.html", "existing_file.txt": "analysis/stale_table.csv"},
+         check=_folder_holds("analysis", stale_table_dot_csv="", report_dot_html="<html",
+                             patient_metrics_dot_csv="patient_id")),
+    Case("cohort --out a folder of other files", cohort(), 2, ["analysis", "--out", "not results of this command"],
+         copies={"existing_file.txt": "analysis/notes.txt"}, check=_folder_holds("analysis", notes_dot_txt="keep me")),
     Case("formulas in a cohort's ids, names and covariates", cohort("lesions_formulas.csv", "clin_formulas.csv"), 0,
          check=_no_live_formula("-2+3")),
 ]
@@ -530,6 +573,13 @@ def _inject(monkeypatch, fault: "str | None") -> None:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
         monkeypatch.setattr(os, "fsync", full)
+    elif fault == "full disk at results.json":  # after the CSVs and figures of a cohort were written
+        import CD8RScoreCohortLib.analysis as analysis
+
+        def full_at_results(path, text):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+        monkeypatch.setattr(analysis, "atomic_write_text", full_at_results)
     elif fault == "interrupt":
         def interrupt(*args, **kwargs):
             raise KeyboardInterrupt
@@ -573,6 +623,8 @@ def test_bad_input_matrix(case: Case, inputs: Path, tmp_path: Path, monkeypatch,
     assert "Traceback" not in err and "np." not in err, err
     after = _hashes(inputs)
     assert {k: after.get(k) for k in before} == before, "an input file changed"
+    if case.check is not None:
+        case.check(out, inputs)
     assert all(k.endswith(".lock") for k in set(after) - set(before)), "a file appeared beside the inputs"
     if code != 0:
         assert len(lines) == 1, err
@@ -597,9 +649,7 @@ def test_bad_input_matrix(case: Case, inputs: Path, tmp_path: Path, monkeypatch,
     if argv[0] == "cohort":
         results = json.loads((out / "analysis" / "results.json").read_text())
         assert results["counts"]["patients_analysed"] > 0
-    if case.check is not None:
-        case.check(out, inputs)
-    if case.copies:  # the edited file keeps its rows and gains the new ones
+    if argv[0] == "cohort-add" and case.copies:  # the edited file keeps its rows and gains the new ones
         text = (out / next(iter(case.copies.values()))).read_text(encoding="utf-8")
         assert "P9,E0,1,lésion" in text and "P1,E0,1" in text
 
