@@ -34,8 +34,8 @@ from .survival import fit_cox
 
 DEFAULT_SEED = 20220101
 DEFAULT_MIN_VOLUME_ML = 1.0
-RESULTS_NAME = "results.json"  # also what marks a folder as an earlier output (output_paths.check_output_folder)
 """Patient metrics use lesions larger than this (mL), as the melanoma study."""
+RESULTS_NAME = "results.json"  # also what marks a folder as an earlier output (output_paths.check_output_folder)
 ENDPOINT_NAMES = {"os": "overall survival", "pfs": "progression-free survival"}
 
 
@@ -225,31 +225,26 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
     }
     results = jsonable(results)
 
-    with replaced_whole(out_dir) as stage:  # a failure half-way leaves an earlier output folder as it was
-        _write_outputs(stage, results, resp, data, lesions, univariate_rows, multivariate_results, profiles,
-                       exclusions, nomogram_cph, nomogram_block, make_figures)
+    # written in a new folder that takes out_dir's place at the end: a failure half-way leaves an earlier output
+    # folder as it was (inside the block, out_dir names the new folder)
+    with replaced_whole(out_dir) as out_dir:
+        tables = _write_tables(out_dir, results, resp, data, univariate_rows, multivariate_results, profiles,
+                               exclusions)
+        for name, rows in {**study.tables, **study_table_rows(results["study"])}.items():
+            _write_table(out_dir / name, jsonable(rows))
+            tables.append(name)
+        figures = _make_figures(out_dir, results, lesions, resp, data, univariate_rows, nomogram_cph,
+                                nomogram_block) if make_figures else {}
+        captions = make_study_figures(out_dir, results["study"], data, data["survival_group"],
+                                      " - SIMULATED DATA" if results["simulated"] else "") if make_figures else {}
+        figures.update({name: name for name in captions})
+        results["files"] = {"tables": tables, "figures": list(figures), "figure_captions": captions}
+        atomic_write_text(out_dir / RESULTS_NAME, json.dumps(results, indent=2, allow_nan=False))
+        from .report import build_report
+
+        atomic_write_text(out_dir / "report.html",
+                          build_report(results, {k: out_dir / v for k, v in figures.items()}))
     return results
-
-
-def _write_outputs(out_dir: Path, results: dict, resp: pd.DataFrame, data: pd.DataFrame, lesions: pd.DataFrame,
-                   univariate_rows: dict, multivariate_results: dict, profiles: list, exclusions: Exclusions,
-                   nomogram_cph, nomogram_block: dict, make_figures: bool) -> None:
-    """Write the CSV tables, the figures, results.json and report.html into ``out_dir``; adds results["files"]."""
-    tables = _write_tables(out_dir, results, resp, data, univariate_rows, multivariate_results, profiles,
-                           exclusions)
-    for name, rows in {**study.tables, **study_table_rows(results["study"])}.items():
-        _write_table(out_dir / name, jsonable(rows))
-        tables.append(name)
-    figures = _make_figures(out_dir, results, lesions, resp, data, univariate_rows, nomogram_cph,
-                            nomogram_block) if make_figures else {}
-    captions = make_study_figures(out_dir, results["study"], data, data["survival_group"],
-                                  " - SIMULATED DATA" if results["simulated"] else "") if make_figures else {}
-    figures.update({name: name for name in captions})
-    results["files"] = {"tables": tables, "figures": list(figures), "figure_captions": captions}
-    atomic_write_text(out_dir / RESULTS_NAME, json.dumps(results, indent=2, allow_nan=False))
-    from .report import build_report
-
-    atomic_write_text(out_dir / "report.html", build_report(results, {k: out_dir / v for k, v in figures.items()}))
 
 
 def _nomogram(data: pd.DataFrame, multivariate_os: dict, opt_cut: "float | None"):
