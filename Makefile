@@ -9,7 +9,7 @@ TEST_STAMP := $(VENV)/.installed-test-$(HASH)
 # -qq: pip's own errors still show; the build backend's notes about editable installs do not
 PIP := $(PY) -m pip install -qq
 
-.PHONY: demo test bench screenshots setup
+.PHONY: demo test test-slicer-python bench screenshots setup
 
 setup: $(STAMP)
 
@@ -34,6 +34,13 @@ demo: setup
 
 test: $(TEST_STAMP)
 	$(PY) -m pytest -q
+
+# The modules' Python environment as Slicer 5.8, 5.10 and 5.12 ship it (one venv each in $(SLICER_VENVS), from the
+# CPython of the same minor version: 3.9 and 3.12 under pyenv), the requirements installed as the modules install
+# them, and the library tests of their actions (CD8RScore/Testing/SlicerPython/run_slicer_python_tests.py).
+SLICER_VENVS ?= .venv-slicer
+test-slicer-python: setup
+	$(PY) CD8RScore/Testing/SlicerPython/run_slicer_python_tests.py --venvs $(SLICER_VENVS)
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done

@@ -34,8 +34,10 @@ UNKNOWN_SITE = ""
 """Location choice 'not known': the lesion is scored as 'other' and its row says so."""
 CONTRIBUTORS = "CD8RScore developers (CD8RScore project)"
 REQUIREMENTS_FILE = "CD8RScore-requirements.txt"
-"""Resources file of the packages the module installs; named after the module, since the resources of every module
-are installed into one Resources folder."""
+"""Resources file of the packages scoring and cohort export install; named after the module, since the resources of
+every module are installed into one Resources folder."""
+SR_REQUIREMENTS_FILE = "CD8RScore-sr-requirements.txt"
+"""Resources file of the packages Export DICOM SR installs (only that action needs them)."""
 
 
 #
@@ -87,6 +89,14 @@ def documentationLink() -> str:
 
 SAMPLE_DATA_CATEGORY = "CD8RScore"
 """Section of the Sample Data module that lists the module's ready cases."""
+SAMPLE_DATA_SHA256 = {
+    "lung1_crop_image.nrrd": "ac3a572411b7e0478f0d8fe59e119a834a7462ba1b83957b7a6c926ee170e55d",
+    "lung1_crop_label.nrrd": "5a3b846097d6a246e24883e9176ad049f73003a4e6fd23b50ffa91e72cf4a0da",
+    "lung2_crop_image.nrrd": "35ae863e5b2e8a981341c1ebe962dd15100224266573ce74b1768d872003508a",
+    "lung2_crop_label.nrrd": "3809287abee4305b7f84b2834e6f1ad8bfdd9aed1341457bdfaa5b02cef4ec29",
+}
+"""SHA-256 of each file of Resources/SampleData (the module-files test checks them): Sample Data verifies its cached
+copy against it and fetches a changed file again."""
 
 
 def registerSampleData() -> None:
@@ -100,6 +110,7 @@ def registerSampleData() -> None:
         SampleData.SampleDataLogic.registerCustomSampleDataSource(
             category=SAMPLE_DATA_CATEGORY, sampleName=f"CD8RScore {case}",
             uris=[(folder / name).as_uri() for name in files], fileNames=files,
+            checksums=[f"SHA256:{SAMPLE_DATA_SHA256[name]}" for name in files],
             nodeNames=[f"{case} CT", f"{case} lesions"], loadFileTypes=["VolumeFile", "SegmentationFile"],
             thumbnailFileName=str(Path(__file__).resolve().parent / "Resources" / "Icons" / "CD8RScore.png"))
 
@@ -109,11 +120,13 @@ def ensurePythonRequirements(requirementsFile: Path, requester: str) -> None:
 
     The one installer of both modules (the cohort module imports it). Requirements are read with ``packaging``
     (CD8RScoreLib.python_packages); an importable radiomics (SlicerRadiomics' or a pip-installed pyradiomics)
-    meets the pyradiomics requirement, so no second copy shadows it. Raises RuntimeError if the user declines.
+    meets the pyradiomics requirement, so no second copy shadows it; the packages Slicer bundles stay as they are
+    (python_packages.install_unmet). Raises RuntimeError if the user declines, or with one sentence saying what to
+    do if pip fails (pip's output goes to the Python console).
     """
-    import importlib
+    import subprocess
 
-    from CD8RScoreLib.python_packages import unmet_requirements
+    from CD8RScoreLib.python_packages import install_failure_message, install_unmet, unmet_requirements
 
     missing = unmet_requirements(requirementsFile)
     if not missing:
@@ -122,9 +135,11 @@ def ensurePythonRequirements(requirementsFile: Path, requester: str) -> None:
             _("{requester} needs these Python packages: {missing}. Install them now?").format(
                 requester=requester, missing=", ".join(missing))):
         raise RuntimeError(_("Missing Python packages: {missing}").format(missing=", ".join(missing)))
-    with slicer.util.WaitCursor():
-        slicer.util.pip_install(missing)
-    importlib.invalidate_caches()
+    try:
+        with slicer.util.WaitCursor():
+            install_unmet(requirementsFile, slicer.util.pip_install)
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(install_failure_message(missing)) from exc
 
 
 #
@@ -450,6 +465,8 @@ class CD8RScoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             finally:
                 progress.close()
                 self._setActionsEnabled(True)
+            if pathIsSet(p.signaturePath):
+                self.ui.signaturePathLineEdit.addCurrentPathToHistory()  # offered next time (its settingKey)
             self.onTableSelected(result.lesion_table)
             if result.candidate:
                 self.logic.centreOnCandidate(p)
@@ -515,9 +532,10 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
         """The module's parameter node, typed."""
         return CD8RScoreParameterNode(super().getParameterNode())
 
-    def ensureRequirements(self) -> None:
-        """Install the packages of Resources/CD8RScore-requirements.txt that are missing, after asking the user."""
-        ensurePythonRequirements(self.resourcePath(REQUIREMENTS_FILE), "CD8RScore")
+    def ensureRequirements(self, requirementsFile: str = REQUIREMENTS_FILE) -> None:
+        """Install the packages of a Resources requirements file (scoring's by default) that are missing, after
+        asking the user."""
+        ensurePythonRequirements(self.resourcePath(requirementsFile), "CD8RScore")
 
     def resourcePath(self, relativePath: str) -> Path:
         """A file of this module's Resources folder."""
@@ -607,11 +625,11 @@ class CD8RScoreLogic(ScriptedLoadableModuleLogic):
     def exportDicomSr(self, p: CD8RScoreParameterNode, outPath: str) -> Path:
         """Write the last run's lesion table as a DICOM SR referencing the CT and segmentation loaded from DICOM."""
         from CD8RScoreLib import mrml
-        from CD8RScoreLib.dicom_sr import report_evidence, write_structured_report
 
         if not p.lesionTable:
             raise ValueError(_("Score the lesions first."))
-        self.ensureRequirements()  # highdicom
+        self.ensureRequirements(SR_REQUIREMENTS_FILE)
+        from CD8RScoreLib.dicom_sr import report_evidence, write_structured_report  # needs the packages just ensured
         database = getattr(slicer, "dicomDatabase", None)
         ctFiles = mrml.dicom_files(p.inputVolume, database)
         segmentationFiles = mrml.dicom_files(p.inputSegmentation, database)

@@ -224,6 +224,9 @@ class CD8RScoreCohortWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             finally:
                 progress.close()
                 self._setActionsEnabled(True)
+            for lineEdit in (self.ui.lesionsPathLineEdit, self.ui.clinicalPathLineEdit,
+                             self.ui.outputFolderPathLineEdit):
+                lineEdit.addCurrentPathToHistory()  # offered next time (their settingKey)
             self._show(views)
 
     def _setActionsEnabled(self, enabled: bool) -> None:

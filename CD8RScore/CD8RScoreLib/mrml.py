@@ -295,7 +295,7 @@ def dicom_acquisition(volume_node, database) -> DicomAcquisition:
     ``database`` is Slicer's DICOM database (``slicer.dicomDatabase``): ``fileForInstance(uid)`` and
     ``fileValue(file, "gggg,eeee")``. Volumes not loaded from DICOM give (None, None).
     """
-    uids = (volume_node.GetAttribute("DICOM.instanceUIDs") or "").split()
+    uids = dicom_instance_uids(volume_node)
     if not uids or database is None:
         return DicomAcquisition(None, None)
     path = database.fileForInstance(uids[0])
@@ -310,10 +310,32 @@ def dicom_acquisition(volume_node, database) -> DicomAcquisition:
                             or None)
 
 
+SUBJECT_HIERARCHY_INSTANCE_UID = "DICOMInstanceUID"
+"""vtkMRMLSubjectHierarchyConstants::GetDICOMInstanceUIDName(): the subject-hierarchy item UID under which SlicerRT
+keeps the SOP Instance UID of an RT object it loaded (an RTSTRUCT's segmentation: SlicerRT
+vtkSlicerDicomRtImportExportModuleLogic.cxx, InsertSeriesInSubjectHierarchy)."""
+
+
+def dicom_instance_uids(node) -> list[str]:
+    """The SOP Instance UIDs of the DICOM files a node was loaded from: its ``DICOM.instanceUIDs`` attribute (set
+    by Slicer's DICOM plugins: scalar volumes, DICOM SEG), else its subject-hierarchy item's ``DICOMInstanceUID``
+    (set by SlicerRT for an RTSTRUCT); [] for a node not loaded from DICOM."""
+    if node is None:
+        return []
+    uids = (node.GetAttribute("DICOM.instanceUIDs") or "").split()
+    if uids or node.GetScene() is None:
+        return uids
+    hierarchy = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(node.GetScene())
+    item = hierarchy.GetItemByDataNode(node) if hierarchy is not None else 0
+    if not item:  # INVALID_ITEM_ID: the node has no subject-hierarchy item
+        return []
+    return hierarchy.GetItemUID(item, SUBJECT_HIERARCHY_INSTANCE_UID).split()
+
+
 def dicom_files(node, database) -> list[str]:
-    """The DICOM files a node was loaded from (its ``DICOM.instanceUIDs`` through Slicer's DICOM database);
+    """The DICOM files a node was loaded from (:func:`dicom_instance_uids` through Slicer's DICOM database);
     [] for a node not loaded from DICOM or a file no longer in the database."""
-    uids = (node.GetAttribute("DICOM.instanceUIDs") or "").split() if node is not None else []
+    uids = dicom_instance_uids(node)
     if not uids or database is None:
         return []
     files = [database.fileForInstance(uid) for uid in uids]

@@ -334,6 +334,45 @@ def test_sr_from_the_panels_table_node_and_dicom_database_files(case, tables, tm
         assert group.referenced_segment.referenced_segment_numbers == [int(row["lesion_id"])]
 
 
+def test_sr_from_a_segmentation_slicerrt_loaded_from_rtstruct(case, tables, tmp_path):
+    # SlicerRT keeps an RTSTRUCT's SOP Instance UID as the subject-hierarchy item UID "DICOMInstanceUID" of the
+    # segmentation, with its Series Instance UID as "DICOMUID", and sets no DICOM.instanceUIDs attribute
+    # (SlicerRT DicomRtImportExport/Logic/vtkSlicerDicomRtImportExportModuleLogic.cxx: LoadRtStructureSet,
+    # InsertSeriesInSubjectHierarchy): the panel's export finds the RTSTRUCT file through it.
+    slicer = pytest.importorskip("slicer")
+    from CD8RScoreLib import mrml
+    from CD8RScoreLib.lesion_table import lesion_columns
+
+    rtstruct = pydicom.dcmread(case["rtstruct"], stop_before_pixels=True)
+    files = {ds.SOPInstanceUID: str(case["ct_dir"] / f"CT{ds.InstanceNumber:04d}.dcm") for ds in case["ct"]}
+    files[rtstruct.SOPInstanceUID] = str(case["rtstruct"])
+    database = type("Database", (), {"fileForInstance": lambda self, uid: files.get(uid, "")})()
+    scene = slicer.vtkMRMLScene()
+    volume = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode")
+    volume.SetAttribute("DICOM.instanceUIDs", " ".join(ds.SOPInstanceUID for ds in case["ct"]))
+    segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode")
+    assert mrml.dicom_files(segmentation, database) == []  # no subject-hierarchy item: not loaded from DICOM
+    hierarchy = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+    item = hierarchy.CreateItem(hierarchy.GetSceneItemID(), segmentation)
+    hierarchy.SetItemUID(item, slicer.vtkMRMLSubjectHierarchyConstants.GetDICOMUIDName(), rtstruct.SeriesInstanceUID)
+    assert mrml.dicom_files(segmentation, database) == []  # a series UID alone names no file
+    hierarchy.SetItemUID(item, slicer.vtkMRMLSubjectHierarchyConstants.GetDICOMInstanceUIDName(),
+                         rtstruct.SOPInstanceUID)
+    assert mrml.dicom_files(segmentation, database) == [str(case["rtstruct"])]
+
+    signature = load_signature()
+    table = mrml.rows_to_table_node(scene, tables["rtstruct"], lesion_columns(signature.feature_keys), "lesions")
+    _, rows = mrml.table_node_rows(table)
+    evidence = report_evidence(mrml.dicom_files(volume, database), mrml.dicom_files(segmentation, database)[0])
+    write_structured_report(tmp_path / "rtstruct.dcm", rows, signature, evidence)
+    report = hd.sr.srread(tmp_path / "rtstruct.dcm")
+    referenced = {item.SeriesInstanceUID: {ref.ReferencedSOPInstanceUID for ref in item.ReferencedSOPSequence}
+                  for study in report.CurrentRequestedProcedureEvidenceSequence
+                  for item in study.ReferencedSeriesSequence}
+    assert referenced[rtstruct.SeriesInstanceUID] == {rtstruct.SOPInstanceUID}
+    assert len(_groups(report)) == len(tables["rtstruct"])
+
+
 def test_batch_manifest_takes_dicom_segmentations_and_keeps_a_failed_cases_lesions(case, tables, tmp_path):
     other = tmp_path / "other_ct"
     write_ct_series(sitk.ReadImage([str(p) for p in sorted(case["ct_dir"].glob("*.dcm"))]), other, "SYN-OTHER")

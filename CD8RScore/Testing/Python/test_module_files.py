@@ -158,12 +158,18 @@ def test_icon_is_a_128_pixel_png():
 
 
 def test_requirements_are_dependencies_of_the_package():
+    """The scoring requirements that apply on the package's Python (3.10+) are its dependencies, same bounds; the
+    Python 3.9 line (Slicer 5.8) is the pyradiomics that has a wheel there."""
+    from CD8RScoreLib.python_packages import read_requirements
+
     pyproject = (MODULE_DIR.parent / "pyproject.toml").read_text(encoding="utf-8")
-    lines = (MODULE_DIR / "Resources" / "CD8RScore-requirements.txt").read_text(encoding="utf-8").splitlines()
-    requirements = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    assert any(r.startswith("pyradiomics") for r in requirements)
+    requirements = read_requirements(MODULE_DIR / "Resources" / "CD8RScore-requirements.txt")
+    assert {r.name for r in requirements} >= {"pyradiomics", "pyradiomics-bhklab", "filelock"}
     for requirement in requirements:
-        assert f'"{requirement}"' in pyproject, requirement
+        if requirement.marker is None or requirement.marker.evaluate({"python_version": "3.10"}):
+            assert f'"{requirement.name}{requirement.specifier}"' in pyproject, requirement
+        else:
+            assert str(requirement) == 'pyradiomics>=3.1.0; python_version < "3.10"'
 
 
 def test_the_panel_loads_before_the_scoring_packages_are_installed():
@@ -235,3 +241,50 @@ def test_module_conventions_contributors_documentation_and_sample_data(module_tr
     for case in ("lung1", "lung2"):
         for kind in ("image", "label"):
             assert (MODULE_DIR / "Resources" / "SampleData" / f"{case}_crop_{kind}.nrrd").is_file()
+
+
+
+def ui_fields_added_to_history(source: str) -> set:
+    """Names of ``self.ui.<name>`` path fields whose addCurrentPathToHistory() the module calls, directly or
+    through a for loop over them."""
+    def is_history_call(node) -> bool:
+        return isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "addCurrentPathToHistory"
+
+    def ui_names(node) -> set:
+        return {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
+                and isinstance(n.value, ast.Attribute) and n.value.attr == "ui"}
+
+    added = set()
+    for node in ast.walk(ast.parse(source)):
+        if is_history_call(node):
+            added |= ui_names(node.func)
+        elif isinstance(node, ast.For) and any(is_history_call(n) for b in node.body for n in ast.walk(b)):
+            added |= ui_names(node.iter)
+    return added
+
+
+@pytest.mark.parametrize("module", ["CD8RScore", "CD8RScoreCohort"])
+def test_every_path_field_with_a_history_adds_its_path_to_it(module):
+    """A ctkPathLineEdit with a settingKey keeps a history only of the paths the module adds to it
+    (ctkPathLineEdit::addCurrentPathToHistory): the module adds to each such field of its .ui."""
+    folder = MODULE_DIR.parent / module
+    fields = {w.get("name") for w in ET.parse(folder / "Resources" / "UI" / f"{module}.ui").iter("widget")
+              if w.get("class") == "ctkPathLineEdit"
+              and any(p.get("name") == "settingKey" for p in w.findall("property"))}
+    assert fields
+    assert fields <= ui_fields_added_to_history((folder / f"{module}.py").read_text(encoding="utf-8"))
+
+
+def test_sample_data_is_registered_with_the_checksum_of_each_file():
+    """Sample Data keeps a cached copy by file name and fetches it again only when its checksum differs from the
+    registered one (Slicer v5.8.0 Modules/Scripted/SampleData/SampleData.py, downloadFileIntoCache)."""
+    import hashlib
+
+    tree = ast.parse(MODULE_PY.read_text(encoding="utf-8"))
+    registered = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                      and getattr(node.targets[0], "id", "") == "SAMPLE_DATA_SHA256")
+    folder = MODULE_DIR / "Resources" / "SampleData"
+    assert set(registered) == {p.name for p in folder.glob("*.nrrd")}
+    for name, digest in registered.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    assert "checksums=[f\"SHA256:{SAMPLE_DATA_SHA256[name]}\" for name in files]" in MODULE_PY.read_text()
