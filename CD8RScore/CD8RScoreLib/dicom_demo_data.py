@@ -21,6 +21,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from . import __version__
 from .dicom_codes import (LESION, MORPHOLOGICALLY_ABNORMAL_STRUCTURE, private_code, private_coding_scheme,
                           site_code)
+from .dicom_file_format import save_in_file_format
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 RT_STRUCTURE_SET_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
@@ -110,7 +111,7 @@ def write_ct_series(image: sitk.Image, folder: Path, patient_id: str, kvp_kv: fl
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
         ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = "0", "1", "HU"
         ds.PixelData = array[z].tobytes()
-        ds.save_as(folder / f"CT{z + 1:04d}.dcm", enforce_file_format=True)
+        save_in_file_format(ds, folder / f"CT{z + 1:04d}.dcm")
         slices.append(ds)
     return slices
 
@@ -228,7 +229,7 @@ def write_rtstruct(ct: Sequence[Dataset], labels: sitk.Image, lesions: Sequence[
     ds.StructureSetROISequence = rois
     ds.ROIContourSequence = roi_contours
     ds.RTROIObservationsSequence = observations
-    ds.save_as(path, enforce_file_format=True)
+    save_in_file_format(ds, path)
     return ds
 
 

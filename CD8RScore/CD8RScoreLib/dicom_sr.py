@@ -24,6 +24,7 @@ from pydicom.sr.coding import Code
 
 from . import __version__
 from .dicom_codes import LESION, private_code, private_coding_scheme, site_code
+from .dicom_file_format import save_in_file_format
 from .dicom_seg_input import RT_STRUCTURE_SET_STORAGE, SEGMENTATION_STORAGE
 from .dicom_series import CtSeries, find_ct_series, is_dicom_file, lossy_compression
 from .errors import InputError
@@ -227,6 +228,6 @@ def write_structured_report(out: "str | Path", rows: Sequence[dict], signature: 
         series_description=description[:64], coding_schemes=[private_coding_scheme()],
         specific_character_set="ISO_IR 192")  # UTF-8: any patient's or lesion's name, whatever the CT's set
     buffer = io.BytesIO()
-    sr.save_as(buffer, enforce_file_format=True)
+    save_in_file_format(sr, buffer)
     atomic_write_bytes(out, buffer.getvalue())
     return out
