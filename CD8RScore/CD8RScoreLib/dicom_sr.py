@@ -225,8 +225,10 @@ def write_structured_report(out: "str | Path", rows: Sequence[dict], signature: 
     sr = hd.sr.Comprehensive3DSR(
         evidence=[*ct, segmentation], content=report, series_instance_uid=generate_uid(), series_number=100,
         sop_instance_uid=generate_uid(), instance_number=1, manufacturer="CD8RScore",
-        series_description=description[:64], coding_schemes=[private_coding_scheme()],
-        specific_character_set="ISO_IR 192")  # UTF-8: any patient's or lesion's name, whatever the CT's set
+        series_description=description[:64], coding_schemes=[private_coding_scheme()])
+    # UTF-8: any patient's or lesion's name, whatever the CT's set (set here: highdicom 0.22, the release for the
+    # pydicom 2.4.4 of Slicer 5.8 and 5.10, has no specific_character_set argument)
+    sr.SpecificCharacterSet = "ISO_IR 192"
     buffer = io.BytesIO()
     save_in_file_format(sr, buffer)
     atomic_write_bytes(out, buffer.getvalue())
