@@ -152,8 +152,8 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
                          "is no patient metric to analyse; give a lower value", None, "--min-volume-ml")
     survival_blocks, split = analyse_patients(data, cutoff, seed, minprop)
     data["split"] = split.reindex(data.index).fillna("")
-    study = analyse_study(data, lesions, survival_blocks[CUTOFF_ENDPOINT]["optimised_cutoff"].get("cutoff"),
-                          ENDPOINTS, min_volume_ml)
+    study = analyse_study(data, lesions, resp, survival_blocks[CUTOFF_ENDPOINT]["optimised_cutoff"].get("cutoff"),
+                          ENDPOINTS, min_volume_ml, cutoff, covariate_names)
     for column, values in study.patient_columns.items():
         data[column] = values
 
@@ -235,8 +235,8 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
             tables.append(name)
         figures = _make_figures(out_dir, results, lesions, resp, data, univariate_rows, nomogram_cph,
                                 nomogram_block) if make_figures else {}
-        captions = make_study_figures(out_dir, results["study"], data, data["survival_group"],
-                                      " - SIMULATED DATA" if results["simulated"] else "") if make_figures else {}
+        captions = make_study_figures(out_dir, results, data, " - SIMULATED DATA" if results["simulated"] else ""
+                                      ) if make_figures else {}
         figures.update({name: name for name in captions})
         results["files"] = {"tables": tables, "figures": list(figures), "figure_captions": captions}
         atomic_write_text(out_dir / RESULTS_NAME, json.dumps(results, indent=2, allow_nan=False))

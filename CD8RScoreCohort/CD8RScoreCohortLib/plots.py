@@ -104,6 +104,23 @@ def forest_plot(rows: list[dict], path, title: str) -> None:
     fig.savefig(path, dpi=DPI)
 
 
+def bar_plot(values: dict[str, float], path, ylabel: str, title: str) -> None:
+    """Bars of proportions (0-1) labelled with their percentage; ``values``: bar label -> proportion."""
+    fig, ax = new_figure((5.5, 4.5))
+    labels = list(values)
+    bars = ax.bar(range(len(labels)), [values[k] for k in labels], color=["tab:red", "tab:blue"][:len(labels)])
+    for bar, k in zip(bars, labels):
+        ax.text(bar.get_x() + bar.get_width() / 2, values[k] + 0.01, f"{100 * values[k]:.0f} %", ha="center",
+                fontsize=8)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+
+
 def score_by_location_plot(groups: dict[str, np.ndarray], cutoff: float, path, title: str) -> None:
     """Box plots of lesion scores per location, with the reference cut-off as a line."""
     labels = list(groups)

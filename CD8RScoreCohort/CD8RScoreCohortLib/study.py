@@ -9,13 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .prognostic_scores import prognostic_covariates
 from .recist_patient import recist_at_e1
+from .study_panels import panel_figures, study_panels
+from .study_tables import table1, table2, table_rows
 from .whole_cohort import (HIGH_GROUP, LOW_GROUP, NO_LESION_GROUP, SCORED_GROUP, whole_cohort_survival)
 
 ENDPOINT_TITLES = {"os": "Overall survival", "pfs": "Progression-free survival"}
+TABLE1_DERIVED: tuple[str, ...] = ("n_organ_sites", "rmh_score", "grim_score", "min_score_reference_class",
+                                   "min_score_optimised_class", "recist_e1")
+"""Per-patient columns the study derives that Table 1 describes beside the clinical ones."""
 
 
 @dataclass
@@ -30,16 +36,29 @@ class Study:
     """CSV name -> rows written as they are (per-patient and per-lesion tables)."""
 
 
-def analyse_study(data: pd.DataFrame, lesions: pd.DataFrame, os_cutoff: "float | None",
-                  endpoints: tuple[str, ...], min_volume_ml: float) -> Study:
+def analyse_study(data: pd.DataFrame, lesions: pd.DataFrame, resp: pd.DataFrame, os_cutoff: "float | None",
+                  endpoints: tuple[str, ...], min_volume_ml: float, reference_cutoff: float,
+                  clinical_variables: list[str]) -> Study:
     """Run the study items on the patient table ``data`` (one row per patient, ``patient_metrics``)."""
     whole, groups = whole_cohort_survival(data, os_cutoff, endpoints, min_volume_ml)
     covariates, prognostic, columns = prognostic_covariates(data, lesions)
     recist, recist_table = recist_at_e1(lesions, data["patient_id"])
     columns["recist_e1"] = data["patient_id"].map(dict(zip(recist_table["patient_id"], recist_table["response"])))
-    return Study(block={"whole_cohort": whole, "prognostic_scores": prognostic, "recist_e1": recist},
+    scored = data["n_lesions_considered"] > 0
+    columns["min_score_reference_class"] = np.where(scored, np.where(data["score_min"] >= reference_cutoff, "high",
+                                                                     "low"), None)
+    if os_cutoff is not None:
+        columns["min_score_optimised_class"] = np.where(scored, np.where(data["score_min"] > os_cutoff, "high",
+                                                                         "low"), None)
+    described = data.assign(**columns)
+    t1 = table1(described, clinical_variables + [c for c in TABLE1_DERIVED if c in columns], groups)
+    t2 = table2(lesions, reference_cutoff)
+    return Study(block={"whole_cohort": whole, "prognostic_scores": prognostic, "recist_e1": recist,
+                        "table1": t1, "table2": t2, "panels": study_panels(data, resp)},
                  patient_columns={"survival_group": groups, **columns}, covariates=covariates,
-                 tables={"recist_e1.csv": recist_table.to_dict("records")})
+                 tables={"recist_e1.csv": recist_table.to_dict("records"),
+                         "table1_baseline.csv": table_rows(t1, t1["groups"]),
+                         "table2_lesions_e0_e1.csv": table_rows(t2, t2["sets"])})
 
 
 def study_table_rows(block: dict) -> dict[str, list[dict]]:
@@ -81,18 +100,24 @@ def study_table_rows(block: dict) -> dict[str, list[dict]]:
                                    "events": res.get("events"), "aic": res.get("aic"), "term": t.get("term", ""),
                                    "hr": t.get("hr"), "ci_low": ci[0], "ci_high": ci[1], "p_wald": t.get("p_wald"),
                                    "note": res.get("note", "")})
-    return {"model_choices.csv": model_rows,"whole_cohort_survival.csv": survival_rows, "numbers_at_risk.csv": risk_rows,
+    panels = block["panels"]
+    spearman_rows = [{"analysis": "S8", "x": f"score_{m}", "y": what, **res}
+                     for m, pair in panels["spearman_metric_vs_number_of_lesions"].items()
+                     for what, res in pair.items()]
+    spearman_rows += [{"analysis": "score vs volume change", "x": "score", "y": f"volume_change_pct ({key})", **res}
+                      for key, res in panels["spearman_score_vs_volume_change_pct"].items()]
+    return {"model_choices.csv": model_rows, "spearman_panels.csv": spearman_rows,"whole_cohort_survival.csv": survival_rows, "numbers_at_risk.csv": risk_rows,
             "follow_up.csv": [{"method": fu["method"], "median_months": fu["median"], "ci_low": fu["ci95"][0],
                                "ci_high": fu["ci95"][1], "q1_months": fu["iqr"][0], "q3_months": fu["iqr"][1]}]}
 
 
-def make_study_figures(out_dir: Path, block: dict, data: pd.DataFrame, groups: pd.Series, simulated: str
-                       ) -> dict[str, str]:
+def make_study_figures(out_dir: Path, results: dict, data: pd.DataFrame, simulated: str) -> dict[str, str]:
     """Write the study's PNG figures; returns file name -> caption."""
     from . import plots
 
-    whole = block["whole_cohort"]
-    captions = {}
+    whole = results["study"]["whole_cohort"]
+    groups = data["survival_group"]
+    captions = panel_figures(out_dir, results["patient_level"], results["lesion_level"], data, simulated)
     scored = (data["n_lesions_considered"] > 0).map({True: SCORED_GROUP, False: NO_LESION_GROUP})
     for endpoint in ("os", "pfs"):
         if endpoint not in whole:

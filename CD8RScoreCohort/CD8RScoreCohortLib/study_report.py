@@ -115,12 +115,57 @@ def recist_section(block: dict) -> list[str]:
             f"{_ci(orr['ci95'])}, exact).</p>"]
 
 
+def tables_section(t1: dict, t2: dict) -> list[str]:
+    """Table 1 (patients, by group of figure 4D/E) and Table 2 (lesions at E0 and E1)."""
+    from .study_tables import table_rows
+
+    parts = ["<h2>Table 1: baseline characteristics</h2>", f"<p>{html.escape(t1['note'])}; median (IQR) or n (%)."
+             " Also table1_baseline.csv.</p>"]
+    rows = table_rows(t1, t1["groups"])
+    parts.append(_table(["variable", "level", ""] + t1["groups"],
+                        [[html.escape(str(r[k])) for k in ["variable", "level", "statistic"] + t1["groups"]]
+                         for r in rows]))
+    parts += ["<h2>Table 2: lesions at baseline (E0) and first evaluation (E1)</h2>",
+              f"<p>{html.escape(t2['note'])}. Also table2_lesions_e0_e1.csv.</p>"]
+    rows = table_rows(t2, t2["sets"])
+    parts.append(_table(["variable", "level", ""] + t2["sets"] + ["test", "p"],
+                        [[html.escape(str(r[k])) for k in ["variable", "level", "statistic"] + t2["sets"] + ["test"]]
+                         + [_fmt(r["p"])] for r in rows]))
+    return parts
+
+
+def panels_section(panels: dict, figures: dict, captions: dict) -> list[str]:
+    """Figures 3A, 4A, 4B; supplementary table S8; progressive vs other lesions; score vs volume change."""
+    parts = ["<h2>Further panels (figures 3A, 4A, 4B; supplementary table S8)</h2>"]
+    parts += _figures(["progression_by_reference_class.png", "forest_os_metrics_train_test.png",
+                       "km_os_min_optimised_train.png"], figures, captions)
+    s8 = panels["spearman_metric_vs_number_of_lesions"]
+    parts.append("<h3>Distribution metrics against the number of lesions (Spearman, S8)</h3>" + _table(
+        ["metric", "n", "rho vs lesions", "p", "rho vs lesions > min volume", "p"],
+        [[html.escape(m), _fmt(v["n_lesions"]["n"]), _fmt(v["n_lesions"]["rho"]), _fmt(v["n_lesions"]["p"]),
+          _fmt(v["n_lesions_gt_min_volume"]["rho"]), _fmt(v["n_lesions_gt_min_volume"]["p"])] for m, v in s8.items()]))
+    c = panels["score_progressive_vs_other"]
+
+    def mi(cell):
+        return "–" if cell["median"] is None else f"{_fmt(cell['median'])} ({_fmt(cell['q1'])}–{_fmt(cell['q3'])})"
+
+    parts.append(f"<p>Baseline score of progressive lesions: median {mi(c['progressive'])} (n = "
+                 f"{c['progressive']['n']}); of the others {mi(c['other'])} (n = {c['other']['n']}); Wilcoxon "
+                 f"rank-sum p = {_fmt(c['p_wilcoxon_rank_sum'])}.</p>")
+    parts.append("<h3>Score against the volume change at E1 (Spearman)</h3>" + _table(
+        ["lesions", "n", "rho", "p"], [[html.escape(k), _fmt(v["n"]), _fmt(v["rho"]), _fmt(v["p"])]
+                                       for k, v in panels["spearman_score_vs_volume_change_pct"].items()]))
+    return parts
+
+
 def study_sections(results: dict, figures: dict) -> list[str]:
     """HTML of the study sections; ``figures``: file name -> path."""
     study = results.get("study")
     if not study:
         return []
     captions = results.get("files", {}).get("figure_captions", {})
-    return (whole_cohort_section(study["whole_cohort"], figures, captions)
+    return (tables_section(study["table1"], study["table2"])
+            + whole_cohort_section(study["whole_cohort"], figures, captions)
             + prognostic_section(study["prognostic_scores"]) + recist_section(study["recist_e1"])
-            + model_choices_section(study.get("model_choices", {})))
+            + model_choices_section(study.get("model_choices", {}))
+            + panels_section(study["panels"], figures, captions))

@@ -7,13 +7,14 @@ without R. Tolerances are those of test_random_cohort_against_r.py.
 """
 from __future__ import annotations
 
-import pytest
-
+import numpy as np
 import pandas as pd
+import pytest
 
 from CD8RScoreCohortLib.analysis import run_cohort
 from CD8RScoreCohortLib.prognostic_scores import prognostic_covariates
 from CD8RScoreCohortLib.recist_patient import RESPONSES, patient_response
+from CD8RScoreCohortLib.study_tables import TABLE2_NUMBERS
 from test_random_cohort_against_r import DATA, REFERENCE_CUTOFF, SEED, _km, _terms, agrees, r_values
 
 
@@ -42,6 +43,35 @@ def _groups(out: dict, prefix: str, res: dict) -> None:
         _at_risk(out, f"{prefix}/group/{group}", res["at_risk"], group)
 
 
+TABLE1_NUMBERS = {"age": "age", "albumin_g_l": "albumin_g_l", "ldh_uln": "ldh_uln", "crp_mg_l": "crp_mg_l",
+                  "nlr": "nlr", "n_organ_sites": "n_sites"}
+TABLE1_CATEGORIES = {"sex": "sex", "m_stage": "m_stage", "rmh_score": "rmh", "grim_score": "grim"}
+TABLE2_NAMES = {"location": "location", "score class (reference cut-off)": "class", "volume (mL)": "volume_class",
+                **{label: column for column, label in TABLE2_NUMBERS}}
+
+
+def _tables(out: dict, study: dict) -> None:
+    t1 = study["table1"]
+    for row in t1["rows"]:
+        var = row["variable"]
+        for group, cell in row["cells"].items():
+            if row["kind"] == "median (IQR)" and var in TABLE1_NUMBERS:
+                for k, key in enumerate(("q1", "median", "q3"), start=1):
+                    out[f"study/table1/{group}/{TABLE1_NUMBERS[var]}/q{k}"] = cell[key]
+            elif row["kind"] == "n (%)" and var in TABLE1_CATEGORIES and cell["n"] > 0:
+                out[f"study/table1/{group}/{TABLE1_CATEGORIES[var]}/{row['level']}"] = cell["n"]
+    for row in study["table2"]["rows"]:
+        name = TABLE2_NAMES.get(row["variable"])
+        if name is None:
+            continue
+        if row.get("p") is not None:
+            out[f"study/table2/{name}/p"] = row["p"]
+        if row["kind"] == "median (IQR)":
+            for tp, cell in row["cells"].items():
+                for k, key in enumerate(("q1", "median", "q3"), start=1):
+                    out[f"study/table2/{name}/{tp}/q{k}"] = cell[key]
+
+
 def flatten_study(study: dict, folder) -> dict:
     """The study block's numbers (and per-patient tables of ``folder``) that R computes, named as random_cohort.R
     names them."""
@@ -52,6 +82,18 @@ def flatten_study(study: dict, folder) -> dict:
     orr = recist["objective_response_rate"]
     out["study/recist/orr/estimate"] = orr["estimate"]
     out["study/recist/orr/ci_low"], out["study/recist/orr/ci_high"] = orr["ci95"]
+    _tables(out, study)
+    panels = study["panels"]
+    for m, pair in panels["spearman_metric_vs_number_of_lesions"].items():
+        for what, res in pair.items():
+            out[f"study/panels/s8/{m}/{what}/rho"], out[f"study/panels/s8/{m}/{what}/p"] = res["rho"], res["p"]
+    comparison = panels["score_progressive_vs_other"]
+    for g in ("progressive", "other"):
+        for k, key in enumerate(("q1", "median", "q3"), start=1):
+            out[f"study/panels/score_{g}/q{k}"] = comparison[g][key]
+    out["study/panels/score_progressive_vs_other/p"] = comparison["p_wilcoxon_rank_sum"]
+    for key, res in panels["spearman_score_vs_volume_change_pct"].items():
+        out[f"study/panels/volume_change/{key}/rho"], out[f"study/panels/volume_change/{key}/p"] = res["rho"], res["p"]
     per_patient = pd.read_csv(folder / "recist_e1.csv", keep_default_na=False)
     for pid, response in zip(per_patient["patient_id"], per_patient["response"]):
         out[f"study/recist/patient/{pid}"] = RESPONSES.index(response) + 1
@@ -154,3 +196,16 @@ def test_recist_targets_nodes_and_thresholds():
         == "PR"
     assert patient_response(e0, _lesions([("L1", "liver", 20, None), ("N1", "node", 25, 12)]), False)[
         "sum_e0_mm"] == 45
+
+
+def test_rank_sum_and_contingency_p_as_r_on_small_samples():
+    from CD8RScoreCohortLib.study_tables import categorical_p, rank_sum_p
+
+    # R 4.2: wilcox.test(c(1.1, 2.3, 3.5, 8.1), c(4.2, 5.1, 6.3, 7.7, 0.4))$p.value (exact: no ties, n < 50)
+    assert rank_sum_p([1.1, 2.3, 3.5, 8.1], [4.2, 5.1, 6.3, 7.7, 0.4]) == pytest.approx(0.73015873015873023,
+                                                                                      rel=1e-12)
+    # wilcox.test(c(1, 2, 2, 3, 5), c(2, 3, 3, 4, 6, 7))$p.value (ties: normal approximation, continuity correction)
+    assert rank_sum_p([1, 2, 2, 3, 5], [2, 3, 3, 4, 6, 7]) == pytest.approx(0.16304505585423726, rel=1e-10)
+    # chisq.test(matrix(c(10, 12, 5, 9, 7, 3), 2))$p.value (2 x 3: no continuity correction)
+    res = categorical_p(np.array([[10, 5, 7], [12, 9, 3]]))
+    assert res["test"] == "chi-squared" and res["p"] == pytest.approx(0.24134046244497298, rel=1e-10)

@@ -6,8 +6,9 @@
 # everything from the lesion and clinical tables itself (patient metrics, covariate coding, Cox models, backward
 # selection, maximally selected log-rank cut-points, Kaplan-Meier, exact binomial intervals, survfit.coxph
 # predictions); only the training/test split is read (random_cohort_split.csv), because it is drawn with
-# numpy's generator. Patient metrics are rounded with signif(, 12) before the cut-point search, so that values
-# equal in exact arithmetic are one value (the project computes them exactly; see README, Science).
+# numpy's generator. Patient metrics are rounded with signif(, 12) and to 12 decimals before the cut-point search
+# and the rank statistics, so that values equal in exact arithmetic (a skewness of 0 included) are one value (the
+# project computes them exactly; see README, Science).
 suppressMessages({library(survival); library(maxstat); library(e1071)})
 
 les <- read.csv("random_cohort_lesions.csv", stringsAsFactors = FALSE)
@@ -40,7 +41,7 @@ for (m in METRICS) {
   d[[m]] <- sapply(d$patient_id, function(p) metric(cons$score[cons$patient_id == p], m))
   for (i in seq_len(nrow(d))) put(paste0("metric/", d$patient_id[i], "/", m), d[[m]][i],
                                    sprintf("%s of the scores (e1071 type 2; entropy of floor(x/0.1) bins)", m))
-  d[[m]] <- signif(d[[m]], 12)
+  d[[m]] <- round(signif(d[[m]], 12), 12)  # also values at 0 up to floating noise (a symmetric skewness)
 }
 d$split <- spl$split[match(d$patient_id, spl$patient_id)]
 elig <- d[d$n_considered > 0, ]
@@ -379,6 +380,70 @@ orr <- binom.test(sum(resp %in% c("CR", "PR")), length(resp))
 put("study/recist/orr/estimate", orr$estimate, "binom.test(CR + PR, n)$estimate")
 put("study/recist/orr/ci_low", orr$conf.int[1], "binom.test(CR + PR, n)$conf.int[1]")
 put("study/recist/orr/ci_high", orr$conf.int[2], "binom.test(CR + PR, n)$conf.int[2]")
+
+# ---------------------------------------------------------------- Table 1: baseline characteristics by group
+t1_groups <- c(list(overall = rep(TRUE, nrow(d))), lapply(setNames(unique(three), unique(three)), function(g) three == g))
+for (g in names(t1_groups)) {
+  in_g <- t1_groups[[g]]
+  for (v in c("age", "albumin_g_l", "ldh_uln", "crp_mg_l", "nlr", "n_sites")) {
+    q <- quantile(d[[v]][in_g], c(0.25, 0.5, 0.75), na.rm = TRUE, type = 7)
+    for (k in 1:3) put(sprintf("study/table1/%s/%s/q%d", g, v, k), q[k], "quantile(x, c(0.25, 0.5, 0.75), na.rm = TRUE)")
+  }
+  for (v in c("sex", "m_stage", "rmh", "grim")) {
+    tab <- table(d[[v]][in_g])
+    for (lv in names(tab)) put(sprintf("study/table1/%s/%s/%s", g, v, lv), tab[[lv]], "table(x)")
+  }
+}
+# ---------------------------------------------------------------- Table 2: lesions at E0 and E1 (E1 rows of baseline lesions)
+t2 <- list(E0 = e0, E1 = e1[paste(e1$patient_id, e1$lesion_id) %in% paste(e0$patient_id, e0$lesion_id), ])
+put("study/table2/location/p", chisq.test(rbind(table(factor(t2$E0$location, SITES)), table(factor(t2$E1$location, SITES))))$p.value,
+    "chisq.test(rbind(table(E0 location), table(E1 location)))$p.value")
+sc <- lapply(t2, function(x) x$score[x$computable == 1])
+put("study/table2/class/p", fisher.test(rbind(table(factor(sc$E0 >= CUT, c(TRUE, FALSE))),
+                                              table(factor(sc$E1 >= CUT, c(TRUE, FALSE)))))$p.value,
+    "fisher.test(rbind(table(E0 score >= cut), table(E1 score >= cut)))$p.value")
+put("study/table2/volume_class/p", fisher.test(rbind(table(factor(t2$E0$volume_ml < 1, c(TRUE, FALSE))),
+                                                     table(factor(t2$E1$volume_ml < 1, c(TRUE, FALSE)))))$p.value,
+    "fisher.test(rbind(table(E0 volume < 1), table(E1 volume < 1)))$p.value")
+for (v in c("volume_ml", "longest_axial_diameter_mm", "kvp", "slice_thickness_mm", "pixel_spacing_mm", "score")) {
+  x <- if (v == "score") sc else lapply(t2, function(f) f[[v]])
+  for (tp in c("E0", "E1")) {
+    q <- quantile(x[[tp]], c(0.25, 0.5, 0.75), na.rm = TRUE, type = 7)
+    for (k in 1:3) put(sprintf("study/table2/%s/%s/q%d", v, tp, k), q[k], "quantile(x, c(0.25, 0.5, 0.75), na.rm = TRUE)")
+  }
+  put(sprintf("study/table2/%s/p", v), suppressWarnings(wilcox.test(x$E0, x$E1))$p.value, "wilcox.test(E0, E1)$p.value")
+}
+
+# ---------------------------------------------------------------- panels: S8 and the lesion-level comparisons
+sp <- function(name, x, y) {
+  ok <- !is.na(x) & !is.na(y) & is.finite(x) & is.finite(y)
+  ct <- suppressWarnings(cor.test(x[ok], y[ok], method = "spearman", exact = FALSE))
+  put(paste0(name, "/rho"), ct$estimate, "cor.test(x, y, method = 'spearman', exact = FALSE)$estimate")
+  put(paste0(name, "/p"), ct$p.value, "cor.test(x, y, method = 'spearman', exact = FALSE)$p.value")
+}
+for (m in METRICS) {
+  sp(sprintf("study/panels/s8/%s/n_lesions", m), elig[[m]], elig$n_lesions)
+  sp(sprintf("study/panels/s8/%s/n_lesions_gt_min_volume", m), elig[[m]], elig$n_considered)
+}
+lr <- merge(e0[, c("patient_id", "lesion_id", "longest_axial_diameter_mm", "volume_ml", "score", "computable")],
+            e1[, c("patient_id", "lesion_id", "longest_axial_diameter_mm", "volume_ml")],
+            by = c("patient_id", "lesion_id"), all.x = TRUE, suffixes = c("0", "1"))
+ch <- 100 * (lr$longest_axial_diameter_mm1 - lr$longest_axial_diameter_mm0) / lr$longest_axial_diameter_mm0
+evaluable <- !is.na(ch) & lr$longest_axial_diameter_mm0 > 0
+lr$progression <- ifelse(evaluable, as.numeric(lr$longest_axial_diameter_mm1 != 0 & ch >= 20), NA)
+lr$volume_change <- ifelse(lr$volume_ml0 > 0, 100 * (lr$volume_ml1 - lr$volume_ml0) / lr$volume_ml0, NA)
+us <- lr[lr$computable == 1 & !is.na(lr$progression), ]
+for (g in c("progressive", "other")) {
+  x <- us$score[us$progression == (g == "progressive")]
+  q <- quantile(x, c(0.25, 0.5, 0.75), type = 7)
+  for (k in 1:3) put(sprintf("study/panels/score_%s/q%d", g, k), q[k], "quantile(score, c(0.25, 0.5, 0.75))")
+}
+put("study/panels/score_progressive_vs_other/p", wilcox.test(us$score[us$progression == 1], us$score[us$progression == 0])$p.value,
+    "wilcox.test(score[progressive], score[other])$p.value")
+sc_l <- lr[lr$computable == 1, ]
+sp("study/panels/volume_change/all", sc_l$score, sc_l$volume_change)
+sp("study/panels/volume_change/volume_gt_0.5ml", sc_l$score[sc_l$volume_ml0 > 0.5], sc_l$volume_change[sc_l$volume_ml0 > 0.5])
+sp("study/panels/volume_change/volume_gt_1ml", sc_l$score[sc_l$volume_ml0 > 1], sc_l$volume_change[sc_l$volume_ml0 > 1])
 
 write.csv(do.call(rbind, vals), "random_cohort_r_values.csv", row.names = FALSE)
 cat(length(vals), "values\n")
