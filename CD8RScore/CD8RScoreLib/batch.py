@@ -549,13 +549,20 @@ def _signals_interrupt() -> Iterator[None]:
 def cmd_batch(args: argparse.Namespace) -> int:
     from . import RESEARCH_USE_NOTICE
     from .signature import load_signature
+    from .worker_processes import available_cores
 
     signature = load_signature(args.signature)
     if args.workers is not None and args.workers < 1:
         raise InputError(f"must be at least 1, got {args.workers}", None, "--workers")
+    workers = args.workers
+    if workers is not None and workers > available_cores():
+        # a local worker scores one CT at a time on one core: more workers than cores only add memory and overhead
+        print(f"cd8rscore batch: --workers {workers} is more than the {available_cores()} core(s) this process may "
+              f"use; running {available_cores()} worker(s)", file=sys.stderr)
+        workers = available_cores()
     try:
         with _signals_interrupt():
-            summary = run_batch(args.manifest, args.out, signature, args.workers, args.scheduler, args.resume)
+            summary = run_batch(args.manifest, args.out, signature, workers, args.scheduler, args.resume)
     except BatchInterrupted as exc:
         folder = journal_folder(args.out)
         done = len(list(folder.glob("*.csv"))) if folder.is_dir() else 0

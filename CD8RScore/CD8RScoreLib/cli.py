@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -144,6 +145,12 @@ def score_case(image_path: "str | Path", segmentation_path: "str | Path", locati
                          min_volume_ml=DEFAULT_MIN_VOLUME_ML if min_volume_ml is None else min_volume_ml)
 
 
+def check_seed(seed: int) -> None:
+    """A random seed is a non-negative integer (numpy's generators refuse others)."""
+    if seed < 0:
+        raise InputError(f"{seed} is negative; give a seed of 0 or more", None, "--seed")
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from .lesion_table import lesion_columns, write_csv
     from .perturbation import WORKER_MODULES, draw_perturbations, unstable_lesions_note
@@ -153,6 +160,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from .worker_processes import worker_pool
 
     signature = load_signature(args.signature)
+    check_seed(args.seed)
     if args.perturbations < 0:
         raise InputError(f"{args.perturbations} perturbations; give 0 or more", None, "--perturbations")
     draws = draw_perturbations(args.perturbations, args.seed)
@@ -183,13 +191,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_patient(args: argparse.Namespace) -> int:
-    from .lesion_table import read_csv, write_csv
-    from .patient import PATIENT_COLUMNS, least_infiltrated_rule, patient_summaries
+    from .lesion_table import check_number_columns, read_csv, write_csv
+    from .patient import PATIENT_COLUMNS, check_scores, least_infiltrated_rule, patient_summaries
 
     _, rows = read_csv(args.lesions, required=("patient_id", "timepoint", "lesion_id", "volume_ml", "score",
                                                "computable", "signature_name", "signature_status"))
     if not rows:
         raise InputError("no lesion rows", args.lesions)
+    check_number_columns(rows, ("volume_ml", "score"), args.lesions)
+    check_scores(rows, args.lesions)
     summaries = patient_summaries(rows, args.min_volume_ml)
     write_csv(args.out, summaries, PATIENT_COLUMNS)
     for s in summaries:
@@ -204,12 +214,14 @@ def cmd_patient(args: argparse.Namespace) -> int:
 
 
 def cmd_response(args: argparse.Namespace) -> int:
-    from .lesion_table import read_csv, write_csv
+    from .lesion_table import check_number_columns, read_csv, write_csv
     from .response import RESPONSE_COLUMNS, check_same_patient, lesion_response, match_summary
 
     required = ("patient_id", "lesion_id", "longest_axial_diameter_mm")
     _, baseline = read_csv(args.baseline, required=required)
     _, followup = read_csv(args.followup, required=required)
+    for path, rows in ((args.baseline, baseline), (args.followup, followup)):
+        check_number_columns(rows, ("longest_axial_diameter_mm", "volume_ml"), path)
     check_same_patient(baseline, followup, args.baseline, args.followup)
     rows = lesion_response(baseline, followup)
     write_csv(args.out, rows, RESPONSE_COLUMNS)
@@ -367,9 +379,13 @@ def main(argv: "Sequence[object] | None" = None) -> int:
     words = [str(a) for a in argv] if argv is not None else sys.argv[1:]
     parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
     args = parser.parse_args(words)
+    # Figures are drawn off-screen (matplotlib Figure and Agg canvas, never pyplot), so the session's backend does
+    # not matter; an MPLBACKEND that names no backend would make ``import matplotlib`` fail, so it is ignored here.
+    os.environ.pop("MPLBACKEND", None)
     try:
-        from .output_paths import refuse_output_over_inputs
+        from .output_paths import refuse_output_over_inputs, refuse_undecodable_paths
 
+        refuse_undecodable_paths(args)
         refuse_output_over_inputs(args)
         return int(args.func(args) or 0)
     except InputError as exc:

@@ -165,3 +165,15 @@ def parse_float(text: "str | None") -> float:
     if text in ("", "NA", "NaN", "nan"):
         return float("nan")
     return float(text)
+
+
+def check_number_columns(rows: Sequence[dict], columns: Sequence[str], path: "str | os.PathLike") -> None:
+    """``InputError`` naming the row and column of the first cell of ``columns`` that is neither empty/NA nor a
+    number written with a decimal point ("1,7" and "12 mm" are refused, not misread)."""
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        for column in columns:
+            try:
+                parse_float(row.get(column))
+            except ValueError:
+                raise InputError(f"{row.get(column)!r} is not a number; write numbers with a decimal point and no "
+                                 "unit", path, f"row {number}, column {column}") from None

@@ -36,6 +36,18 @@ def _input_paths(args: argparse.Namespace) -> list[tuple[str, str]]:
     return found
 
 
+def refuse_undecodable_paths(args: argparse.Namespace) -> None:
+    """``InputError`` for a path argument holding bytes that are not UTF-8 text (Python keeps them as surrogates):
+    SimpleITK and ITK cannot open such a path (they abort the process without a message)."""
+    for option, path in _input_paths(args) + [("--out", str(getattr(args, "out", "") or ""))]:
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise InputError("the path holds bytes that are not UTF-8 text, which the image libraries cannot "
+                             "open; rename the file or folder", shown, option) from None
+
+
 def refuse_output_over_inputs(args: argparse.Namespace) -> None:
     """``InputError`` when the command's ``--out`` names one of its input files (also through a link)."""
     out = getattr(args, "out", None)

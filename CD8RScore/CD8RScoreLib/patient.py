@@ -11,9 +11,13 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .errors import InputError
 from .lesion_table import parse_float
 
 DEFAULT_MIN_VOLUME_ML = 1.0
+# A score is a linear combination of features normalised to [0, 1]: no signature gives a score this large, and the
+# exact moments of heterogeneity_metrics would overflow a double beyond it.
+LARGEST_SCORE = 1e100
 # Bin width (score units) of the histogram whose Shannon entropy (bits) is the "entropy" metric. The melanoma
 # study does not state its binning; this width is a tenth of the reported interquartile range of scores (~0.4).
 ENTROPY_BIN_WIDTH = 0.1
@@ -122,6 +126,20 @@ def candidate_agreement(considered: Sequence[dict], candidate: dict) -> float:
     return float(lowest.mean())
 
 
+def check_scores(rows: Sequence[dict], path: str) -> None:
+    """``InputError`` naming the row of a lesion marked computable whose score is empty, not finite or beyond
+    LARGEST_SCORE: such a row would otherwise be left out of the metrics and of the candidate without a word."""
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        if not _truthy(row.get("computable")):
+            continue
+        score = _number(row.get("score"))
+        if not (abs(score) <= LARGEST_SCORE):
+            raise InputError(f"lesion {row.get('lesion_id')!r} is marked computable but its score is "
+                             f"{row.get('score')!r}, not a finite score within ±{LARGEST_SCORE:g}; score the CT again, or set "
+                             "computable to 0 with the reason",
+                             path, f"row {number}, column score")
+
+
 def least_infiltrated_rule(min_volume_ml: float = DEFAULT_MIN_VOLUME_ML) -> str:
     """How the least-infiltrated lesion is chosen, in words (printed by ``score``, written in the docs)."""
     return f"lowest score among computable lesions > {min_volume_ml:g} mL"
@@ -161,10 +179,10 @@ def patient_summary(rows: Iterable[dict], min_volume_ml: float = DEFAULT_MIN_VOL
     least = least_infiltrated(considered)
     summary.update(
         least_infiltrated_lesion_id=least["lesion_id"] if least else None,
-        least_infiltrated_segment_name=least["segment_name"] if least else None,
-        least_infiltrated_location=least["location"] if least else None,
+        least_infiltrated_segment_name=least.get("segment_name") if least else None,
+        least_infiltrated_location=least.get("location") if least else None,
         least_infiltrated_score=_number(least["score"]) if least else None,
-        least_infiltrated_class=least["score_class"] if least else None,
+        least_infiltrated_class=least.get("score_class") if least else None,
         candidate_agreement=candidate_agreement(considered, least) if least else None,
         signature_name=first.get("signature_name"), signature_status=first.get("signature_status"),
     )

@@ -46,11 +46,14 @@ def correlation_ci(r: float, n: int, se_factor: float = 1.0) -> tuple[float, flo
 def _plot(path: Path, draw) -> None:
     from matplotlib.figure import Figure  # off pyplot: no process-wide backend is chosen
 
-    fig = Figure(figsize=(5.5, 4.5), dpi=110)
-    ax = fig.subplots()
-    draw(ax)
-    fig.tight_layout()
-    fig.savefig(path)
+    from .figure_text import literal_text
+
+    with literal_text():  # names in labels are drawn as written (no mathtext)
+        fig = Figure(figsize=(5.5, 4.5), dpi=110)
+        ax = fig.subplots()
+        draw(ax)
+        fig.tight_layout()
+        fig.savefig(path)
 
 
 def _img(path: Path, alt: str) -> str:

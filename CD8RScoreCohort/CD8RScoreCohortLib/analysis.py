@@ -16,13 +16,14 @@ import pandas as pd
 
 from CD8RScoreLib import RESEARCH_USE_NOTICE
 from CD8RScoreLib.errors import InputError
+from CD8RScoreLib.figure_text import literal_text
 from CD8RScoreLib.lesion_table import atomic_write_text, write_csv
 from CD8RScoreLib.output_paths import check_output_folder, replaced_whole
 
 from . import __version__
 from .covariates import Covariate, build_covariate, build_covariates
 from .cutpoint import DEFAULT_MINPROP
-from .inputs import Exclusions, is_simulated, match_tables, read_clinical, read_lesions
+from .inputs import Exclusions, is_simulated, match_tables, read_clinical, read_lesions, time_unit_warnings
 from .lesion_level import VOLUME_SUBGROUPS_ML, analyse_lesions, spearman
 from .model_choices import model_choices
 from .multivariate import backward_stepwise, strip_model, univariate
@@ -207,6 +208,7 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
                    "lesions_not_computable": int((lesions["computable"] == 0).sum()),
                    "lesions_class_unstable_under_perturbation": int(lesions["class_unstable"].sum()),
                    "train": int((data["split"] == "train").sum()), "test": int((data["split"] == "test").sum())},
+        "plausibility_warnings": time_unit_warnings(clinical),
         "exclusions": exclusions.to_list(),
         "lesion_level": lesion_block,
         "patient_level": {
@@ -227,7 +229,7 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
 
     # written in a new folder that takes out_dir's place at the end: a failure half-way leaves an earlier output
     # folder as it was (inside the block, out_dir names the new folder)
-    with replaced_whole(out_dir) as out_dir:
+    with replaced_whole(out_dir) as out_dir, literal_text():  # labels hold users' names: no mathtext
         tables = _write_tables(out_dir, results, resp, data, univariate_rows, multivariate_results, profiles,
                                exclusions)
         for name, rows in {**study.tables, **study_table_rows(results["study"])}.items():

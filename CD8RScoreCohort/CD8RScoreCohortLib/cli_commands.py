@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from CD8RScoreLib.cli import check_seed
 from CD8RScoreLib.errors import InputError
 from CD8RScoreLib.lesion_table import parse_float, read_csv
 
@@ -25,8 +26,11 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise InputError("is a file; --out names the folder that receives the results (created if absent)",
                          args.out, "--out")
+    check_seed(args.seed)
     results = run_cohort(args.lesions, args.clinical, args.out, seed=args.seed,
                          reference_cutoff=args.reference_cutoff, min_volume_ml=args.min_volume_ml)
+    for warning in results["plausibility_warnings"]:
+        print(f"cd8rscore cohort: warning: {warning}", file=sys.stderr)
     print(f"{args.out}/report.html ({results['signature_name']}, {results['signature_status']}"
           f"{', simulated data' if results['simulated'] else ''}). {results['notice']}")
     return 0
@@ -62,6 +66,9 @@ def cutpoint_from_csv(path: str, time_col: str, event_col: str, variable_col: st
         raise InputError("fewer than two complete rows", path, variable_col)
     if sum(event) == 0:
         raise InputError("no events (all 0): no log-rank statistic", path, event_col)
+    if len(set(x)) < 2:
+        raise InputError(f"every complete row has the same value ({x[0]:g}): there is no cut-point to search; "
+                         "give a variable that varies", path, variable_col)
     try:
         res = maxstat_logrank(np.array(time), np.array(event), np.array(x), minprop=minprop,
                               maxprop=1 - minprop)
@@ -76,6 +83,9 @@ def cutpoint_from_csv(path: str, time_col: str, event_col: str, variable_col: st
 
 def cmd_cutpoint(args: argparse.Namespace) -> int:
     """Print the maximally selected log-rank cut-point as JSON."""
+    if sys.stdout is None:  # started with stdout closed (>&-): nowhere to print the result
+        raise InputError("standard output is closed; the cut-point is printed there as JSON: redirect it to a file "
+                         "instead of closing it", None, "stdout")
     out = cutpoint_from_csv(args.data, args.time, args.event, args.variable, args.minprop)
     json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")

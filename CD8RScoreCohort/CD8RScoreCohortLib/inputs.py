@@ -193,6 +193,27 @@ def read_clinical(path: "str | Path") -> tuple[pd.DataFrame, list[str]]:
     return df, covariates
 
 
+# Times are in months. A median follow-up above 10 years or a time above 30 years is far beyond a metastatic cohort
+# (the melanoma study: median OS about 3 years) and is what survival times in days look like.
+PLAUSIBLE_MEDIAN_MONTHS = 120.0
+PLAUSIBLE_LONGEST_MONTHS = 360.0
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def time_unit_warnings(clinical: pd.DataFrame) -> list[str]:
+    """A warning per endpoint whose times look like days rather than months (the analysis reads months)."""
+    warnings = []
+    for endpoint in ("os", "pfs"):
+        times = clinical[f"{endpoint}_time"].dropna()
+        if times.empty:
+            continue
+        median, longest = float(times.median()), float(times.max())
+        if median > PLAUSIBLE_MEDIAN_MONTHS or longest > PLAUSIBLE_LONGEST_MONTHS:
+            warnings.append(f"{endpoint}_time looks like days, not months (median {median:g}, longest {longest:g}): "
+                            f"every time is read as months; if they are days, divide them by {DAYS_PER_MONTH:g}")
+    return warnings
+
+
 def is_simulated(clinical: pd.DataFrame) -> bool:
     """True when the clinical table flags its rows as simulated."""
     return bool(SIMULATED_COLUMN in clinical.columns and clinical[SIMULATED_COLUMN].any())

@@ -115,12 +115,15 @@ def backward_stepwise(data: pd.DataFrame, endpoint: str, covariates: list[Covari
             del variables[name]
     while variables:
         terms = [t for ts in variables.values() for t in ts]
-        try:
+        try:  # the full model of this step and the models without each variable
             cph = _fit(design, terms)
-        except Exception as exc:
-            out["note"] = f"Cox model did not converge: {exc}"
+            ps = {name: _drop_one_p(design, variables, cph.log_likelihood_, name) for name in variables}
+        except Exception as exc:  # lifelines convergence failures (too many terms for the events, separation)
+            reason = " ".join(str(exc).split()[:40]) or type(exc).__name__
+            out["note"] = (f"Cox model did not converge at step {len(out['steps']) + 1} of the backward selection "
+                           f"({len(terms)} terms, {out['events']} events): {reason}; no multivariate model is "
+                           "reported")
             return out
-        ps = {name: _drop_one_p(design, variables, cph.log_likelihood_, name) for name in variables}
         worst = max(ps, key=lambda k: (ps[k], k))
         if ps[worst] < stay_p:
             out["terms"] = cox_table(cph)

@@ -97,6 +97,8 @@ def build_report(results: dict, figures: dict) -> str:
     if results["signature_status"] and results["signature_status"] != "published":
         parts.append(f"<p class='sim'>The scores come from a {html.escape(results['signature_status'])} "
                      "signature, not the published CD8-Rscore.</p>")
+    for warning in results.get("plausibility_warnings", []):
+        parts.append(f"<p class='sim'>Check the data: {html.escape(warning)}.</p>")
     s = results["settings"]
     parts.append(f"<p>Reference cut-off {_fmt(s['reference_cutoff'], 4)} ({html.escape(s['reference_cutoff_source'])})"
                  f"; patient metrics on lesions &gt; {_fmt(s['min_volume_ml'])} mL; seed {s['seed']}; "

@@ -214,6 +214,12 @@ def inputs(tmp_path_factory) -> Path:
     write_rows(d / "clin_no_column.csv", [{k: v for k, v in r.items() if k != "pfs_time"} for r in clinical])
     three = {r["patient_id"] for r in clinical[:3]}
     write_rows(d / "clin_three.csv", clinical[:3])
+    write_rows(d / "clin_days.csv", [dict(r, os_time=f"{float(r['os_time']) * 30.44:.0f}",
+                                          pfs_time=f"{float(r['pfs_time']) * 30.44:.0f}") for r in clinical])
+    write_rows(d / "clin_dollar.csv", [dict(r, presentation=f"${r['presentation']} $x^2") for r in clinical])
+    write_rows(d / "lesions_dollar.csv", [dict(r, location="liver" if r["location"] == "other" else r["location"],
+                                               signature_name=r["signature_name"] + " $v_1$ $")
+                                          for r in lesion_rows])
     hostile = {r["patient_id"]: FORMULAS[i % len(FORMULAS)] + r["patient_id"] for i, r in enumerate(clinical)}
     write_rows(d / "clin_formulas.csv", [dict(r, patient_id=hostile[r["patient_id"]],
                                               presentation="-2+3" if i % 2 else r["presentation"])
@@ -254,6 +260,16 @@ def _odd_inputs(d: Path, hu: np.ndarray, labels: np.ndarray) -> None:
                          ("flipped", lambda im: sitk.Flip(sitk.PermuteAxes(im, (1, 2, 0)), (True, False, True)))):
         _write(change(thick), d / f"ct_thick_{name}.nrrd")
         _write(change(thick_labels), d / f"labels_thick_{name}.nrrd")
+    # lesion tables with odd scores and diameters
+    for name, value in (("inf", "inf"), ("empty", ""), ("comma", "1,7"), ("huge", "1e308"), ("tiny", "1e-320")):
+        path = _lesion_csv(d / f"p1_score_{name}.csv", "P1", "E0", {"1": 20.0, "2": 15.0})
+        text = path.read_text().splitlines()
+        text[1] = text[1].replace(",2.1,", f',"{value}",')
+        path.write_text("\n".join(text) + "\n")
+    path = _lesion_csv(d / "p1_E0_units.csv", "P1", "E0", {"1": 20.0})
+    path.write_text(path.read_text().replace(",20.0,", ",12 mm,"))
+    # a path that is not UTF-8 text (a byte 0xff): Python keeps it as a surrogate
+    os.link(d / "ct.nrrd", os.fsencode(d) + b"/ct\xff.nrrd")
     # labels beyond uint32 (wrapped onto lesion 1 by a cast) and as float64
     huge = labels.astype(np.uint64)
     huge[2, 4, 40] = 2 ** 32 + 1
@@ -356,6 +372,49 @@ def _folder_holds(folder: str, **texts: str) -> Callable[[Path, Path], None]:
             if fragment:
                 assert fragment in path.read_text(encoding="utf-8"), path
     return check
+
+
+def _results_say(*path_and_fragment) -> Callable[[Path, Path], None]:
+    """results.json holds ``fragment`` at ``path`` (keys), and report.html shows it."""
+    *keys, fragment = path_and_fragment
+
+    def check(out: Path, inputs: Path) -> None:
+        value = json.loads((out / "analysis" / "results.json").read_text())
+        for key in keys:
+            value = value[key]
+        assert fragment in json.dumps(value), value
+        assert fragment in (out / "analysis" / "report.html").read_text(encoding="utf-8")
+    return check
+
+
+def _patient_row(column: str, fragment: str) -> Callable[[Path, Path], None]:
+    def check(out: Path, inputs: Path) -> None:
+        with open(out / "patients.csv", newline="", encoding="utf-8") as handle:
+            row = next(csv.DictReader(handle))
+        assert fragment == row[column], row
+    return check
+
+
+def _runs_with_mplbackend(name: str) -> Callable[[Path, Path], None]:
+    """A new process with MPLBACKEND=``name`` runs the command and then imports the plotting module."""
+    def check(out: Path, inputs: Path) -> None:
+        import subprocess
+        import sys
+
+        root = Path(__file__).resolve().parents[3]
+        env = dict(os.environ, MPLBACKEND=name, PYTHONPATH=os.pathsep.join(
+            [str(root / "CD8RScore"), str(root / "CD8RScoreCohort"), str(root)]))
+        code = ("import sys; from CD8RScoreLib.cli import main; code = main(sys.argv[1:]); "
+                "import CD8RScoreCohortLib.plots; sys.exit(code)")
+        done = subprocess.run([sys.executable, "-c", code, "cutpoint", "--data", str(inputs / "cohort/clinical.csv"),
+                               "--time", "os_time", "--event", "os_event", "--variable", "age"], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    return check
+
+
+def patient(table: str) -> list[str]:
+    return ["patient", "--lesions", f"{{in}}/{table}", "--out", "{out}/patients.csv"]
 
 
 def score(image="ct.nrrd", seg="labels.nrrd", *extra) -> list[str]:
@@ -552,6 +611,47 @@ CASES = [
                              patient_metrics_dot_csv="patient_id")),
     Case("cohort --out a folder of other files", cohort(), 2, ["analysis", "--out", "not results of this command"],
          copies={"existing_file.txt": "analysis/notes.txt"}, check=_folder_holds("analysis", notes_dot_txt="keep me")),
+    # 15. numbers that are not what they seem
+    Case("patient: computable lesion with score inf", patient("p1_score_inf.csv"), 2,
+         ["p1_score_inf.csv", "row 2, column score", "marked computable", "'inf'"]),
+    Case("patient: computable lesion with an empty score", patient("p1_score_empty.csv"), 2,
+         ["p1_score_empty.csv", "row 2, column score", "marked computable"]),
+    Case("patient: score with a decimal comma", patient("p1_score_comma.csv"), 2,
+         ["p1_score_comma.csv", "row 2, column score", "'1,7' is not a number"]),
+    Case("patient: score 1e308", patient("p1_score_huge.csv"), 2, ["p1_score_huge.csv", "not a finite score within"]),
+    Case("patient: score 1e-320 (subnormal)", patient("p1_score_tiny.csv"), 0,
+         check=_patient_row("least_infiltrated_lesion_id", "1")),
+    Case("response: diameter with a unit", response("p1_E0_units.csv", "p1_E1.csv"), 2,
+         ["p1_E0_units.csv", "row 2, column longest_axial_diameter_mm", "'12 mm' is not a number"]),
+    Case("cohort: survival times in days", cohort(clinical="clin_days.csv"), 0,
+         message=["warning: os_time looks like days"],
+         check=_results_say("plausibility_warnings", "pfs_time looks like days")),
+    Case("cohort: a Cox step that does not converge", cohort(), 0, fault="Cox does not converge",
+         check=_results_say("patient_level", "multivariate_selection", "os", "note", "did not converge at step 1")),
+    # 16. crashes
+    Case("score --seed -1", score("ct.nrrd", "labels.nrrd", "--perturbations", "2", "--seed", "-1"), 2,
+         ["--seed", "-1 is negative"]),
+    Case("cohort --seed -1", cohort("cohort/lesions.csv", "cohort/clinical.csv", "--seed", "-1"), 2,
+         ["--seed", "-1 is negative"]),
+    Case("MPLBACKEND naming no backend", ["cutpoint", "--data", "{in}/cohort/clinical.csv", "--time", "os_time",
+                                          "--event", "os_event", "--variable", "age"], 0,
+         check=_runs_with_mplbackend("no-such-backend")),
+    Case("cutpoint with stdout closed", ["cutpoint", "--data", "{in}/cohort/clinical.csv", "--time", "os_time",
+                                         "--event", "os_event", "--variable", "age"], 2,
+         ["stdout", "standard output is closed"], fault="stdout closed"),
+    Case("cutpoint on a constant variable", ["cutpoint", "--data", "{in}/cohort/clinical.csv", "--time", "os_time",
+                                             "--event", "os_event", "--variable", "simulated"], 2,
+         ["clinical.csv", "simulated", "same value (1)"]),
+    Case("image path with a byte that is not UTF-8", score(os.fsdecode(b"ct\xff.nrrd")), 2,
+         ["--image", "not UTF-8 text"]),
+    Case("VOI too large for the memory left", score(), 0, fault="little memory",
+         rows={"1": {"computable": "0", "reason": "GB are available"}}),
+    Case("batch --workers far above the cores",
+         ["batch", "--manifest", "{out}/manifest.csv", "--out", "{out}/lesions.csv", "--workers", "100000"], 0,
+         message=["--workers 100000 is more than the", "core(s)"], rows={"1": {"computable": "1"}},
+         copies={"manifest_one.csv": "manifest.csv", "ct.nrrd": "ct.nrrd", "labels.nrrd": "seg.nrrd"}),
+    Case("$ in a signature name and a covariate (plot labels)", cohort("lesions_dollar.csv", "clin_dollar.csv"), 0,
+         check=_results_say("signature_name", "$v_1$ $")),
     Case("formulas in a cohort's ids, names and covariates", cohort("lesions_formulas.csv", "clin_formulas.csv"), 0,
          check=_no_live_formula("-2+3")),
 ]
@@ -580,6 +680,20 @@ def _inject(monkeypatch, fault: "str | None") -> None:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
         monkeypatch.setattr(analysis, "atomic_write_text", full_at_results)
+    elif fault == "little memory":  # the system has 10 kB left for this process
+        import CD8RScoreLib.memory_budget as memory_budget
+
+        monkeypatch.setattr(memory_budget, "available_bytes", lambda: 1e4)
+    elif fault == "stdout closed":  # started with >&-
+        monkeypatch.setattr("sys.stdout", None)
+    elif fault == "Cox does not converge":  # as lifelines with too many terms for the events
+        import CD8RScoreCohortLib.multivariate as multivariate
+        from lifelines.exceptions import ConvergenceError
+
+        def diverge(*args, **kwargs):
+            raise ConvergenceError("Convergence halted due to matrix inversion problems")
+
+        monkeypatch.setattr(multivariate, "_drop_one_p", diverge)
     elif fault == "interrupt":
         def interrupt(*args, **kwargs):
             raise KeyboardInterrupt
