@@ -117,13 +117,17 @@ def run_demo(out: Path) -> None:
              "--segmentation", SAMPLE_DIR / f"{case_name}_crop_label.nrrd", "--patient-id", case_name.upper(),
              "--out", out / f"lesions_{case_name}_sample.csv")
 
+    from CD8RScoreCohortLib.analysis import run_cohort
     from CD8RScoreCohortLib.simulate import SIMULATION_REFERENCE_CUTOFF, write_simulated_cohort
 
     sim = out / "simulated_cohort"
     lesions_csv, clinical_csv = write_simulated_cohort(sim, seed=2022)
-    # the simulated scores follow the melanoma study's distribution, so its cut-off applies, not the signature's
-    _cli("cohort", "--lesions", lesions_csv, "--clinical", clinical_csv, "--out", sim / "analysis", "--seed", "1",
-         "--reference-cutoff", SIMULATION_REFERENCE_CUTOFF)
+    # the simulated scores follow the melanoma study's distribution, so its cut-off applies, not the signature's;
+    # the report says so (the same run as `cd8rscore cohort ... --reference-cutoff 1.72`, which would credit the user)
+    run_cohort(lesions_csv, clinical_csv, sim / "analysis", seed=1, reference_cutoff=SIMULATION_REFERENCE_CUTOFF,
+               reference_cutoff_source="the simulated cohort's own cut-off, chosen by cd8rscore demo (about 7 % of "
+                                       "lesions low, as in the melanoma study)",
+               command=f"cd8rscore demo --out {out} (simulated cohort step)")
     print(f"simulated cohort report: {sim / 'analysis' / 'report.html'}", file=sys.stderr)
     print(f"lesion tables: {out}/lesions_E0.csv, lesions_E1.csv; patient summary: patients_E0.csv; "
           f"response: response.csv; cohort: cohort.csv", file=sys.stderr)

@@ -16,6 +16,7 @@ import base64
 import html
 import json
 import math
+import shlex
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -24,9 +25,11 @@ import numpy as np
 from scipy import stats
 
 from . import RESEARCH_USE_NOTICE
+from . import number_format as nf
 from .errors import InputError
 from .feature_table import read_feature_table, score_rows
 from .lesion_table import atomic_write_text
+from .provenance import provenance, provenance_html
 from .signature import Signature, load_signature
 from .signature_fit import read_targets
 
@@ -56,9 +59,11 @@ def _plot(path: Path, draw) -> None:
         fig.savefig(path)
 
 
-def _img(path: Path, alt: str) -> str:
+def _img(path: Path, caption: str) -> str:
+    """The figure embedded, with its caption under it."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}" style="max-width:100%"/>'
+    return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}" style="max-width:100%"/>'
+            f"<figcaption><b>Figure 1.</b> {html.escape(caption)}</figcaption></figure>")
 
 
 def _paired(signature: Signature, features_path, target_path) -> tuple[np.ndarray, np.ndarray, int]:
@@ -78,7 +83,7 @@ def _paired(signature: Signature, features_path, target_path) -> tuple[np.ndarra
     return x, y, len(targets) - len(pairs)
 
 
-def validate(signature: Signature, features_path, target_path, out: Path) -> dict:
+def validate(signature: Signature, features_path, target_path, out: Path, command: "str | None" = None) -> dict:
     """Agreement of the signature's scores with the target; writes validation.json, calibration.png, report.html."""
     from .statistics import delong_auc  # the same DeLong estimator as the cohort statistics
 
@@ -123,33 +128,39 @@ def validate(signature: Signature, features_path, target_path, out: Path) -> dic
     _plot(out / "calibration.png", draw)
     s, p_, t = results["spearman"], results["pearson"], results["tertile_auc"]
     rows = [("Lesions", f"{n} ({unscored} target lesion(s) without a score)"),
-            ("Spearman rho", f"{s['rho']:.3f} (95% CI {s['ci95'][0]:.3f} to {s['ci95'][1]:.3f}), p = {s['p']:.2g}"),
-            ("Pearson r", f"{p_['r']:.3f} (95% CI {p_['ci95'][0]:.3f} to {p_['ci95'][1]:.3f}), p = {p_['p']:.2g}"),
-            ("AUC, top vs bottom target tertile", f"{t['auc']:.3f} (95% CI {t['ci95'][0]:.3f} to "
-                                                   f"{t['ci95'][1]:.3f}), p = {t['p']:.2g}; {t['n_high']} vs "
-                                                   f"{t['n_low']} lesions"),
-            ("Calibration line", f"target = {slope:.3f} x score + {intercept:.3f}")]
+            ("Spearman rho", f"{nf.fixed(s['rho'], 3)} (95 % CI {nf.ci(s['ci95'])}), {nf.p_text(s['p'])}"),
+            ("Pearson r", f"{nf.fixed(p_['r'], 3)} (95 % CI {nf.ci(p_['ci95'])}), {nf.p_text(p_['p'])}"),
+            ("AUC, top vs bottom target tertile", f"{nf.fixed(t['auc'], 3)} (95 % CI {nf.ci(t['ci95'])}), "
+                                                   f"{nf.p_text(t['p'])}; {t['n_high']} vs {t['n_low']} lesions"),
+            ("Calibration line", nf.linear_equation("target", slope, "score", intercept))]
+    inputs = {"Features": features_path, "Target": target_path}
+    if signature.path and Path(signature.path).is_file():
+        inputs = {"Signature file": signature.path, **inputs}
+    caption = (f"Calibration of the scores of signature {signature.label} against the target on the {n} lesions with "
+               "both: each lesion (dot), the least-squares line of target on score, and the mean target of each score "
+               "quintile. A calibrated score lies on the line of slope 1 through 0.")
     _write_report(out / "report.html", f"Validation of signature {signature.label}", signature, rows,
-                  [_img(out / "calibration.png", "calibration plot")],
-                  f"Features: {Path(features_path).name}; target: {Path(target_path).name}.")
+                  [_img(out / "calibration.png", caption)], provenance(inputs, command))
     return results
 
 
 def _write_report(path: Path, title: str, signature: Signature, rows: Sequence[tuple[str, str]],
-                  images: Sequence[str], note: str) -> None:
+                  images: Sequence[str], prov: dict) -> None:
     banner = ("DEMONSTRATION signature: its coefficients are not the published CD8-Rscore."
               if signature.status == "demonstration" else f"Signature status: {signature.status}.")
     table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     atomic_write_text(path, f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"/><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:1em auto}}th{{text-align:left;padding-right:1em}}
-.banner{{background:#fff3cd;border:1px solid #d6b656;padding:.4em;font-weight:bold}}</style></head><body>
+.banner{{background:#fff3cd;border:1px solid #d6b656;padding:.4em;font-weight:bold}}
+td{{padding:2px 8px}}.provenance td{{word-break:break-all}}figcaption{{font-size:.9em}}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <p><b>{html.escape(RESEARCH_USE_NOTICE)}</b></p>
 <p class="banner">{html.escape(banner)}</p>
+{provenance_html(prov, [("Signature", f"{signature.label}; {signature.provenance.get('source', '')}")])}
+<h2>Results</h2>
 <table>{table}</table>
 {''.join(images)}
-<p>{html.escape(note)} Provenance of the signature: {html.escape(str(signature.provenance.get('source', '')))}</p>
 </body></html>
 """)
 
@@ -200,7 +211,9 @@ def compare(a: Signature, b: Signature, features_path, out: Path) -> dict:
 
 def cmd_validate_signature(args) -> int:
     signature = load_signature(args.signature)
-    results = validate(signature, args.features, args.target, Path(args.out))
+    command = shlex.join(["cd8rscore", "validate-signature", "--signature", str(args.signature), "--features",
+                          str(args.features), "--target", str(args.target), "--out", str(args.out)])
+    results = validate(signature, args.features, args.target, Path(args.out), command)
     s = results["spearman"]
     print(f"{signature.label}: Spearman rho {s['rho']:.3f} ({s['ci95'][0]:.3f} to {s['ci95'][1]:.3f}) on "
           f"{results['n_lesions']} lesions -> {args.out}/report.html. {RESEARCH_USE_NOTICE}", file=sys.stderr)

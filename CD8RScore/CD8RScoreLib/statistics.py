@@ -78,7 +78,10 @@ def delong_auc(scores, is_case, direction: str = ">") -> AucResult:
                          note="DeLong variance needs at least 2 cases and 2 controls")
     var = float(np.var(v10, ddof=1) / cases.size + np.var(v01, ddof=1) / controls.size)
     se = math.sqrt(var)
+    if se == 0:  # pROC prints the CI "1-1" here; a zero variance gives neither a CI nor a test
+        return AucResult(n, n_cases, auc, 0.0, None, None,
+                         note="DeLong variance 0 (complete separation or all scores tied): CI and p not estimable")
     z975 = norm.ppf(0.975)
     ci = [float(max(0.0, auc - z975 * se)), float(min(1.0, auc + z975 * se))]
-    p = float(2 * norm.sf(abs(auc - 0.5) / se)) if se > 0 else (1.0 if auc == 0.5 else 0.0)
+    p = float(2 * norm.sf(abs(auc - 0.5) / se))
     return AucResult(n, n_cases, auc, se, ci, p)

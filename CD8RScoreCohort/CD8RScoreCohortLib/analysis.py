@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 
 from CD8RScoreLib import RESEARCH_USE_NOTICE
+from CD8RScoreLib import number_format as nf
 from CD8RScoreLib.errors import InputError
 from CD8RScoreLib.figure_text import literal_text
 from CD8RScoreLib.lesion_table import atomic_write_text, write_csv
 from CD8RScoreLib.output_paths import check_output_folder, replaced_whole
+from CD8RScoreLib.provenance import provenance
 
 from . import __version__
 from .covariates import Covariate, build_covariate, build_covariates
@@ -30,7 +32,11 @@ from .multivariate import backward_stepwise, strip_model, univariate
 from .nomogram import nomogram_model, plot_nomogram, risk_profiles
 from .patient_level import (CUTOFF_ENDPOINT, ENDPOINTS, PRIMARY_METRIC, analyse_patients, patient_metrics,
                             pd_prediction, progressive_disease_definition, progressive_disease_truth)
+from .report_text import ReportFigure, label
+from .small_groups import (MIN_EVENTS, MIN_LESIONS_PER_CLASS, MIN_PATIENTS_PER_GROUP, auc_is_small,
+                           comparison_is_small)
 from .study import analyse_study, make_study_figures, study_table_rows
+from .study_panels import PANEL_FIGURES
 from .survival import fit_cox
 
 DEFAULT_SEED = 20220101
@@ -45,7 +51,7 @@ def resolve_reference_cutoff(lesions: pd.DataFrame, cutoff: "float | None", lesi
     if cutoff is not None:
         if not math.isfinite(cutoff):
             raise InputError("must be a finite number", None, "--reference-cutoff")
-        return float(cutoff), "given with --reference-cutoff"
+        return float(cutoff), "given by the user (--reference-cutoff)"
     names = sorted(set(lesions["signature_name"]) - {""})
     if not names:
         raise InputError("the rows name no signature (signature_name is empty); give --reference-cutoff",
@@ -58,6 +64,32 @@ def resolve_reference_cutoff(lesions: pd.DataFrame, cutoff: "float | None", lesi
                          "cut-off is unknown; give --reference-cutoff", lesions_path, "signature_name")
     sig = load_signature(path)
     return float(sig.reference_cutoff), f"signature {names[0]}: {sig.reference_cutoff_source}"
+
+
+def add_cutoff_texts(results: dict, lesions: pd.DataFrame, data: pd.DataFrame) -> None:
+    """Write beside each cut-off of ``results`` the text every table, title and label prints for it: the
+    decimals at which no score or metric it splits prints as the cut-off itself (number_format.cutoff_text)."""
+    from CD8RScoreLib.number_format import cutoff_text
+
+    settings = results["settings"]
+    scores = list(lesions.loc[lesions["computable"] == 1, "score"]) + [
+        v for m in ("min", "max", "mean") for v in data[f"score_{m}"]]
+    settings["reference_cutoff_text"] = cutoff_text(settings["reference_cutoff"], scores)
+    results["lesion_level"]["reference_cutoff"]["cutoff_text"] = settings["reference_cutoff_text"]
+    pl = results["patient_level"]
+    for endpoint in ENDPOINTS:
+        for metric, block in pl[endpoint]["optimised_cutoff_by_metric"].items():
+            if block.get("cutoff") is not None:
+                block["cutoff_text"] = cutoff_text(block["cutoff"], data[f"score_{metric}"])
+        opt = pl[endpoint]["optimised_cutoff"]
+        if opt.get("cutoff") is not None:
+            opt["cutoff_text"] = cutoff_text(opt["cutoff"], data[f"score_{PRIMARY_METRIC}"])
+    whole = results.get("study", {}).get("whole_cohort", {})
+    if whole.get("three_groups_cutoff") is not None:
+        whole["three_groups_cutoff_text"] = cutoff_text(whole["three_groups_cutoff"], data[f"score_{PRIMARY_METRIC}"])
+    pd_block = pl["progressive_disease_prediction"]
+    if pd_block.get("cutoff") is not None:
+        pd_block["cutoff_text"] = cutoff_text(pd_block["cutoff"], data[f"score_{PRIMARY_METRIC}"])
 
 
 def jsonable(obj):
@@ -128,11 +160,14 @@ def _univariate_rows_flat(rows: list[dict]) -> list[dict]:
 
 def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
                reference_cutoff: "float | None" = None, min_volume_ml: float = DEFAULT_MIN_VOLUME_ML,
-               minprop: float = DEFAULT_MINPROP, make_figures: bool = True) -> dict:
+               minprop: float = DEFAULT_MINPROP, make_figures: bool = True,
+               reference_cutoff_source: "str | None" = None, command: "str | None" = None) -> dict:
     """Run every analysis and write DIR/results.json, DIR/report.html, DIR/*.csv and DIR/*.png; DIR is replaced
     whole or, if anything fails, left as it was (a DIR holding files of something else is refused).
 
-    Times are in months, volumes in mL. Returns the results dictionary (as written to results.json).
+    Times are in months, volumes in mL. ``reference_cutoff_source`` says where a given ``reference_cutoff`` came
+    from (default: the user); ``command`` is the command line the report names. Returns the results dictionary
+    (as written to results.json).
     """
     out_dir = Path(out_dir)
     check_output_folder(out_dir, RESULTS_NAME)
@@ -141,6 +176,8 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
     lesions = read_lesions(lesions_path)
     clinical, covariate_names = read_clinical(clinical_path)
     cutoff, cutoff_source = resolve_reference_cutoff(lesions, reference_cutoff, lesions_path)
+    if reference_cutoff is not None and reference_cutoff_source:
+        cutoff_source = reference_cutoff_source
     exclusions = Exclusions()
     match_tables(lesions, clinical, exclusions, lesions_path, clinical_path)
     signature_name = next((s for s in lesions["signature_name"] if s), "")
@@ -192,6 +229,10 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
         "signature_status": signature_status,
         "simulated": is_simulated(clinical),
         "software": {"package": "CD8RScoreCohortLib", "version": __version__},
+        "provenance": provenance({"Lesion table": Path(lesions_path), "Clinical table": Path(clinical_path)},
+                                 command or f"Python: run_cohort({str(lesions_path)!r}, {str(clinical_path)!r}, "
+                                            f"{str(out_dir)!r}, seed={seed}, reference_cutoff={reference_cutoff!r}, "
+                                            f"min_volume_ml={min_volume_ml!r}, minprop={minprop!r})"),
         "settings": {"seed": seed, "min_volume_ml": min_volume_ml, "reference_cutoff": cutoff,
                      "reference_cutoff_source": cutoff_source, "minprop": minprop,
                      "maxprop": 1 - minprop, "auc_direction": "> (progressive lesions have lower scores)",
@@ -226,6 +267,7 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
         "study": study.block,
     }
     results = jsonable(results)
+    add_cutoff_texts(results, lesions, data)
 
     # written in a new folder that takes out_dir's place at the end: a failure half-way leaves an earlier output
     # folder as it was (inside the block, out_dir names the new folder)
@@ -236,16 +278,18 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
             _write_table(out_dir / name, jsonable(rows))
             tables.append(name)
         figures = _make_figures(out_dir, results, lesions, resp, data, univariate_rows, nomogram_cph,
-                                nomogram_block) if make_figures else {}
-        captions = make_study_figures(out_dir, results, data, " - SIMULATED DATA" if results["simulated"] else ""
-                                      ) if make_figures else {}
-        figures.update({name: name for name in captions})
-        results["files"] = {"tables": tables, "figures": list(figures), "figure_captions": captions}
+                                nomogram_block) if make_figures else []
+        if make_figures:
+            captions = make_study_figures(out_dir, results, data, " - SIMULATED DATA" if results["simulated"] else "")
+            # the whole-cohort figures go under their endpoint's whole-cohort table, the panels with theirs
+            figures += [ReportFigure(name, caption, "panels" if name in PANEL_FIGURES
+                                     else f"whole_cohort_{name.split('_')[1]}") for name, caption in captions.items()]
+        results["files"] = {"tables": tables, "figures": [f.file for f in figures],
+                            "figure_captions": {f.file: f.caption for f in figures}}
         atomic_write_text(out_dir / RESULTS_NAME, json.dumps(results, indent=2, allow_nan=False))
         from .report import build_report
 
-        atomic_write_text(out_dir / "report.html",
-                          build_report(results, {k: out_dir / v for k, v in figures.items()}))
+        atomic_write_text(out_dir / "report.html", build_report(results, figures, out_dir))
     return results
 
 
@@ -340,83 +384,117 @@ def _cox_flat(block: dict) -> dict:
 
 
 def _make_figures(out_dir: Path, results: dict, lesions: pd.DataFrame, resp: pd.DataFrame, data: pd.DataFrame,
-                  univariate_rows: dict, nomogram_cph, nomogram_block: dict) -> dict:
+                  univariate_rows: dict, nomogram_cph, nomogram_block: dict) -> list[ReportFigure]:
+    """Draw the report's figures; each comes with a caption saying what it shows, on which patients or lesions,
+    at which cut-off and with which test."""
     from . import plots
 
-    figures = {}
-    sig = f"{results['signature_name']} ({results['signature_status']})"
-    simulated = " - SIMULATED DATA" if results["simulated"] else ""
-    cutoff = results["settings"]["reference_cutoff"]
+    figures: list[ReportFigure] = []
+    sim_title = " - SIMULATED DATA" if results["simulated"] else ""
+    sim_caption = " Simulated data, not patients." if results["simulated"] else ""
+    settings = results["settings"]
+    cutoff, ref = settings["reference_cutoff"], settings["reference_cutoff_text"]
+    min_ml = nf.estimate(settings["min_volume_ml"])
     eligible = data[data["n_lesions_considered"] > 0]
+    scores_of = (f"Scores: signature {results['signature_name']} ({results['signature_status']}).")
     for endpoint in ENDPOINTS:
+        name = ENDPOINT_NAMES[endpoint]
         t, e = eligible[f"{endpoint}_time"], eligible[f"{endpoint}_event"]
-        ref = results["patient_level"][endpoint]["min_reference_cutoff"]
-        name = f"km_{endpoint}_min_reference_cutoff.png"
+        block = results["patient_level"][endpoint]["min_reference_cutoff"]
+        file = f"km_{endpoint}_min_reference_cutoff.png"
         plots.km_plot(t, e, eligible["score_min"] >= cutoff,
-                      f"{ENDPOINT_NAMES[endpoint].capitalize()}: minimum score vs reference cut-off {cutoff:g}"
-                      f"{simulated}", out_dir / name, footnote=_hr_text(ref) + f"  Signature: {sig}")
-        figures[name] = name
+                      f"{name.capitalize()}: minimum score at the reference cut-off {ref}{sim_title}",
+                      out_dir / file, note=_hr_text(block), small_groups=MIN_PATIENTS_PER_GROUP)
+        figures.append(ReportFigure(file, (
+            f"Kaplan-Meier estimates of {name} of the {len(eligible)} patients with a computable baseline lesion > "
+            f"{min_ml} mL, by their minimum lesion score at the reference cut-off {ref} "
+            f"({settings['reference_cutoff_source']}): high ≥ {ref}, low < {ref}; numbers at risk below the axis. "
+            f"HR high vs low from a Cox model (Wald p) and log-rank p. {scores_of}{sim_caption}"), endpoint))
         opt = results["patient_level"][endpoint]["optimised_cutoff"]
         if opt.get("cutoff") is not None and opt.get("test"):
             test = eligible[eligible["split"] == "test"]
-            name = f"km_{endpoint}_min_optimised_test.png"
+            file = f"km_{endpoint}_min_optimised_test.png"
             plots.km_plot(test[f"{endpoint}_time"], test[f"{endpoint}_event"], test["score_min"] > opt["cutoff"],
-                          f"{ENDPOINT_NAMES[endpoint].capitalize()}, test set: minimum score vs optimised "
-                          f"cut-off {opt['cutoff']:.4g}{simulated}", out_dir / name,
-                          footnote=_hr_text(opt["test"]) + f"  Signature: {sig}")
-            figures[name] = name
+                          f"{name.capitalize()}, test set: minimum score at the optimised cut-off "
+                          f"{opt['cutoff_text']}{sim_title}", out_dir / file, note=_hr_text(opt["test"]),
+                          small_groups=MIN_PATIENTS_PER_GROUP)
+            figures.append(ReportFigure(file, (
+                f"Kaplan-Meier estimates of {name} of the {len(test)} test-set patients (the third of the eligible "
+                f"patients held out, seed {settings['seed']}), by their minimum lesion score at the cut-off "
+                f"{opt['cutoff_text']} chosen on the {label(opt.get('cutoff_endpoint', endpoint))} of the "
+                f"{opt['n_train']} training patients by the maximally selected log-rank statistic (minprop "
+                f"{nf.estimate(settings['minprop'])}): high > {opt['cutoff_text']}, "
+                f"low ≤ {opt['cutoff_text']}; numbers at risk below the axis. HR high vs low from a Cox model "
+                f"(Wald p) and log-rank p on the test set. {scores_of}{sim_caption}"), endpoint))
     usable = resp[(resp["computable"] == 1) & resp["progression"].notna()]
     pa = results["lesion_level"]["progression_auc"]
-    curves = [("all lesions", usable["score"].to_numpy(), usable["progression"].to_numpy() == 1, pa["all"]["auc"])]
+    curves = [("all lesions", usable["score"].to_numpy(), usable["progression"].to_numpy() == 1, pa["all"]["auc"],
+               auc_is_small(pa["all"]))]
     for key, thr in VOLUME_SUBGROUPS_ML.items():
         sub = usable[usable["volume_ml"] > thr]
         curves.append((f"> {thr:g} mL", sub["score"].to_numpy(), sub["progression"].to_numpy() == 1,
-                       pa[key]["auc"]))
-    plots.roc_plot(curves, out_dir / "roc_progression.png", f"Lesion progression by baseline score{simulated}")
-    figures["roc_progression.png"] = "roc_progression.png"
+                       pa[key]["auc"], auc_is_small(pa[key])))
+    plots.roc_plot(curves, out_dir / "roc_progression.png", f"Lesion progression at E1 by baseline score{sim_title}")
+    figures.append(ReportFigure("roc_progression.png", (
+        f"ROC curves of the baseline lesion score for progression at E1 (longest diameter +20 %) of the "
+        f"{len(usable)} lesions with a score and a response, all and above 0.5 and 1 mL; a low score calls "
+        f"progression. AUCs with DeLong 95 % CIs and p in the table above. {scores_of}{sim_caption}"), "lesion"))
     loc_curves = []
     for loc, block in list(pa["by_location"].items())[:6]:
         sub = usable[usable["location"] == loc]
         if block["auc"] is not None:
-            loc_curves.append((loc, sub["score"].to_numpy(), sub["progression"].to_numpy() == 1, block["auc"]))
+            loc_curves.append((loc, sub["score"].to_numpy(), sub["progression"].to_numpy() == 1, block["auc"],
+                               auc_is_small(block)))
     if loc_curves:
         plots.roc_plot(loc_curves, out_dir / "roc_progression_by_location.png",
-                       f"Lesion progression by location{simulated}")
-        figures["roc_progression_by_location.png"] = "roc_progression_by_location.png"
+                       f"Lesion progression at E1 by location{sim_title}")
+        figures.append(ReportFigure("roc_progression_by_location.png", (
+            f"ROC curves of the baseline lesion score for progression at E1, by location (the {len(loc_curves)} "
+            f"locations with most lesions and an AUC). Grey dashed: fewer than {MIN_LESIONS_PER_CLASS} progressive "
+            f"or {MIN_LESIONS_PER_CLASS} other lesions (read with caution). {scores_of}{sim_caption}"), "lesion"))
     for endpoint in ENDPOINTS:
         rows = []
         block = results["patient_level"][endpoint]
         for metric in ("min", "max", "mean"):
             r = block[f"{metric}_reference_cutoff"]
-            rows.append({"label": f"{metric} score >= {cutoff:g} (reference)", "hr": r["hr"], "ci95": r["ci95"],
-                         "p": r["p_wald"]})
+            rows.append({"label": f"{label(metric)} ≥ {ref} (reference)", "hr": r["hr"], "ci95": r["ci95"],
+                         "p": r["p_wald"], "small": comparison_is_small(r)})
         for metric, opt in block["optimised_cutoff_by_metric"].items():
             if opt.get("test"):
                 r = opt["test"]
-                rows.append({"label": f"{metric} > {opt['cutoff']:.4g} (optimised, test)", "hr": r["hr"],
-                             "ci95": r["ci95"], "p": r["p_wald"]})
+                rows.append({"label": f"{label(metric)} > {opt['cutoff_text']} (optimised, test set)",
+                             "hr": r["hr"], "ci95": r["ci95"], "p": r["p_wald"], "small": comparison_is_small(r)})
         for u in univariate_rows[endpoint]:
             for term in u["terms"]:
                 rows.append({"label": term["term"], "hr": term["hr"], "ci95": term["ci95"], "p": term["p_wald"]})
-        name = f"forest_{endpoint}.png"
-        plots.forest_plot(rows, out_dir / name, f"Univariate hazard ratios, {ENDPOINT_NAMES[endpoint]}{simulated}")
-        figures[name] = name
+        file = f"forest_{endpoint}.png"
+        plots.forest_plot(rows, out_dir / file, f"Univariate hazard ratios, {ENDPOINT_NAMES[endpoint]}{sim_title}")
+        figures.append(ReportFigure(file, (
+            f"Univariate Cox hazard ratios for {ENDPOINT_NAMES[endpoint]} with 95 % CIs and Wald p, log scale: score "
+            f"metrics high vs low at the reference cut-off {ref} (patients with a computable lesion > {min_ml} mL), "
+            f"at each metric's optimised cut-off on the test set, and the covariates (level named vs the rest). "
+            f"Grey hollow: a group under {MIN_PATIENTS_PER_GROUP} patients or under {MIN_EVENTS} events. Rows "
+            f"whose HR is not estimable are left out (see the tables). {sim_caption}").rstrip(), endpoint))
     e0 = lesions[(lesions["timepoint"] == "E0") & (lesions["computable"] == 1)]
     order = e0["location"].value_counts().index
     groups = {str(loc): e0.loc[e0["location"] == loc, "score"].to_numpy() for loc in order}
-    plots.score_by_location_plot(groups, cutoff, out_dir / "score_by_location.png",
-                                 f"Baseline lesion scores by location ({sig}){simulated}")
-    figures["score_by_location.png"] = "score_by_location.png"
+    plots.score_by_location_plot(groups, cutoff, ref, out_dir / "score_by_location.png",
+                                 f"Baseline lesion scores by location{sim_title}", small_below=MIN_LESIONS_PER_CLASS)
+    figures.append(ReportFigure("score_by_location.png", (
+        f"Scores of the {len(e0)} computable baseline lesions by location: box = median and interquartile range, "
+        f"whiskers to 1.5 IQR, points beyond; dashed line: reference cut-off {ref}. Hatched grey: fewer than "
+        f"{MIN_LESIONS_PER_CLASS} lesions. {scores_of}{sim_caption}"), "lesion"))
     if nomogram_block.get("available"):
         plot_nomogram(nomogram_block, out_dir / "nomogram_os.png",
-                      f"Nomogram: 12- and 24-month OS ({nomogram_block['source']}){simulated}")
-        figures["nomogram_os.png"] = "nomogram_os.png"
+                      f"Nomogram: 12- and 24-month overall survival{sim_title}")
+        figures.append(ReportFigure("nomogram_os.png", (
+            f"Nomogram of 12- and 24-month overall survival from the {nomogram_block['source']}: each variable's "
+            f"level gives points, their total reads off the survival scales.{sim_caption}"), "nomogram"))
     return figures
 
 
 def _hr_text(block: dict) -> str:
     if not block or block.get("hr") is None:
-        return f"HR not estimable ({(block or {}).get('note', '')})"
-    p = block["p_wald"]
-    return (f"HR high vs low {block['hr']:.2f} ({block['ci95'][0]:.2f}-{block['ci95'][1]:.2f}), Wald p={p:.3g}, "
-            f"log-rank p={block['p_logrank']:.3g}.")
+        return f"HR {nf.NOT_ESTIMABLE} ({(block or {}).get('note', '')})"
+    return (f"HR high vs low {nf.estimate(block['hr'], 2)} (95 % CI {nf.ci(block['ci95'], 2)}), "
+            f"Wald {nf.p_text(block['p_wald'])}; log-rank {nf.p_text(block['p_logrank'])}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shlex
 import sys
 from pathlib import Path
 
@@ -27,8 +28,13 @@ def cmd_cohort(args: argparse.Namespace) -> int:
         raise InputError("is a file; --out names the folder that receives the results (created if absent)",
                          args.out, "--out")
     check_seed(args.seed)
+    command = ["cd8rscore", "cohort", "--lesions", args.lesions, "--clinical", args.clinical, "--out", args.out,
+               "--seed", str(args.seed), "--min-volume-ml", f"{args.min_volume_ml:g}"]
+    if args.reference_cutoff is not None:
+        command += ["--reference-cutoff", repr(args.reference_cutoff)]
     results = run_cohort(args.lesions, args.clinical, args.out, seed=args.seed,
-                         reference_cutoff=args.reference_cutoff, min_volume_ml=args.min_volume_ml)
+                         reference_cutoff=args.reference_cutoff, min_volume_ml=args.min_volume_ml,
+                         command=shlex.join(str(c) for c in command))
     for warning in results["plausibility_warnings"]:
         print(f"cd8rscore cohort: warning: {warning}", file=sys.stderr)
     print(f"{args.out}/report.html ({results['signature_name']}, {results['signature_status']}"

@@ -15,6 +15,7 @@ from scipy.stats.contingency import odds_ratio
 from CD8RScoreLib.response import classify_change
 
 from .inputs import Exclusions
+from .report_text import fill_reason, reason_template
 from .roc import delong_auc
 
 VOLUME_SUBGROUPS_ML: dict[str, float] = {"volume_gt_0.5ml": 0.5, "volume_gt_1ml": 1.0}
@@ -58,10 +59,11 @@ def lesion_responses(lesions: pd.DataFrame, exclusions: Exclusions) -> pd.DataFr
     bad_diameter = ~merged["diameter_e1_mm"].isna() & ~merged["response"].isin(EVALUABLE)
     exclusions.add("lesions", "diameter missing or 0 at E0: no lesion response", label[bad_diameter])
     not_computable = merged["computable"] == 0
-    # group reasons that differ only by their numbers ("core VOI has 12 voxels" ~ "has 15 voxels")
-    reasons = merged.loc[not_computable, "reason"].replace("", "no reason given").str.replace(
-        r"\d+(\.\d+)?", "#", regex=True)
-    for reason, ids in label[not_computable].groupby(reasons):
+    # group reasons that differ only by their numbers ("core VOI has 12 voxels" ~ "has 15 voxels"), each group
+    # written with its numbers' range
+    reasons = merged.loc[not_computable, "reason"].replace("", "no reason given")
+    for _, ids in label[not_computable].groupby(reasons.map(reason_template)):
+        reason = fill_reason(list(reasons[ids.index]))
         exclusions.add("lesions", f"baseline score not computable ({reason}): no score analyses", ids)
     e0_keys = set(zip(e0["patient_id"], e0["lesion_id"]))
     is_new = np.array([k not in e0_keys for k in zip(lesions["patient_id"], lesions["lesion_id"])], dtype=bool)

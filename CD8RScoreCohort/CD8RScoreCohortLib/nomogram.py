@@ -86,7 +86,7 @@ def risk_profiles(cph, model: dict) -> list[dict]:
 
 def plot_nomogram(model: dict, path, title: str) -> None:
     """PNG nomogram: a points scale, one scale per term, total points and the 12/24-month OS scales."""
-    from .plots import new_figure
+    from .plots import new_figure, save, set_title
 
     variables = model["variables"]
     n_rows = 1 + len(variables) + 1 + len(model["times_months"])
@@ -130,7 +130,6 @@ def plot_nomogram(model: dict, path, title: str) -> None:
     ax.set_xlim(-0.45, 1.05)
     ax.set_ylim(y - 0.8, n_rows + 0.8)
     ax.axis("off")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    set_title(fig, title)
+    save(fig, path)
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from CD8RScoreLib import number_format as nf
+
 from .prognostic_scores import prognostic_covariates
 from .recist_patient import recist_at_e1
 from .study_panels import panel_figures, study_panels
@@ -137,31 +139,25 @@ def make_study_figures(out_dir: Path, results: dict, data: pd.DataFrame, simulat
                              f"{title}: no scored lesion > {whole['min_volume_ml']:g} mL vs the rest{simulated}",
                              out_dir / name)
         captions[name] = (f"{title} of patients without a scored lesion > {whole['min_volume_ml']:g} mL against the "
-                          f"rest; log-rank p = {_p(res['logrank']['p'])} (supplementary figure S4).")
+                          f"rest; log-rank {nf.p_text(res['logrank']['p'])} (supplementary figure S4).")
         if "three_groups" in ep:
             res = ep["three_groups"]
+            cut = whole.get("three_groups_cutoff_text") or nf.fixed(whole["three_groups_cutoff"], 4)
             name = f"km_{endpoint}_three_groups.png"
             plots.km_groups_plot(t, e, groups, [(NO_LESION_GROUP, "tab:green"), (HIGH_GROUP, "tab:blue"),
                                                 (LOW_GROUP, "tab:red")],
-                                 f"{title}, three groups (cut-off {whole['three_groups_cutoff']:.4g}){simulated}",
+                                 f"{title}, three groups (cut-off {cut}){simulated}",
                                  out_dir / name)
-            hrs = "; ".join(f"{c['group']} HR {_num(c['hr'])} ({_num((c['ci95'] or [None])[0])}-"
-                            f"{_num((c['ci95'] or [None, None])[1])}), p = {_p(c['p_wald'])}" for c in res["cox"])
+            hrs = "; ".join(f"{c['group']} HR {nf.estimate(c['hr'], 2)} ({nf.ci(c['ci95'], 2)}), "
+                            f"{nf.p_text(c['p_wald'])}" for c in res["cox"])
             captions[name] = (f"{title} in three groups (figure 4{'D' if endpoint == 'os' else 'E'}): no scored "
                               f"lesion > {whole['min_volume_ml']:g} mL, minimum score high or low at the cut-off "
-                              f"{whole['three_groups_cutoff']:.4g} optimised on OS in the training set. Log-rank "
-                              f"(2 df) p = {_p(res['logrank']['p'])}; Cox HRs against {res['reference']}: {hrs}. "
+                              f"{cut} optimised on OS in the training set. Log-rank "
+                              f"(2 df) {nf.p_text(res['logrank']['p'])}; Cox HRs against {res['reference']}: {hrs}. "
                               "Numbers at risk below the axis.")
     return captions
-
-
-def _num(value) -> str:
-    return "–" if value is None else f"{value:.2f}"
 
 
 def _months(value) -> str:
     return "not reached" if value is None else f"{value:.1f} months"
 
-
-def _p(value) -> str:
-    return "–" if value is None else (f"{value:.2g}" if value >= 1e-4 else "< 0.0001")

@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from CD8RScoreLib import number_format as nf
 from CD8RScoreLib.patient import METRICS
 
 from .lesion_level import VOLUME_SUBGROUPS_ML, spearman
+from .report_text import SET_LABELS, label
 from .study_tables import median_iqr, rank_sum_p
+
+PANEL_FIGURES = ("progression_by_reference_class.png", "forest_os_metrics_train_test.png",
+                 "km_os_min_optimised_train.png")
+"""The panels' figures (figures 3A, 4A, 4B), shown in the report's panels section."""
 
 
 def metric_spearman(data: pd.DataFrame) -> dict:
@@ -60,7 +66,8 @@ def panel_figures(out_dir, patient_level: dict, lesion_level: dict, data: pd.Dat
         for part in ("train", "test"):
             r = opt.get(part)
             if r:
-                rows.append({"label": f"{metric} > {opt['cutoff']:.4g} ({part}, n={r['n']})", "hr": r["hr"],
+                rows.append({"label": f"{label(metric)} > {opt['cutoff_text']} ({label(part, SET_LABELS)}, "
+                                      f"n={r['n']})", "hr": r["hr"],
                              "ci95": r["ci95"], "p": r["p_wald"]})
     plots.forest_plot(rows, out_dir / "forest_os_metrics_train_test.png",
                       f"OS: HR high vs low of each distribution metric at its optimised cut-off{simulated}")
@@ -73,28 +80,24 @@ def panel_figures(out_dir, patient_level: dict, lesion_level: dict, data: pd.Dat
         eligible = data[data["n_lesions_considered"] > 0]
         train = eligible[eligible["split"] == "train"]
         plots.km_plot(train["os_time"], train["os_event"], train["score_min"] > opt["cutoff"],
-                      f"Overall survival, training set: minimum score vs optimised cut-off {opt['cutoff']:.4g}"
+                      f"Overall survival, training set: minimum score vs optimised cut-off {opt['cutoff_text']}"
                       f"{simulated}", out_dir / "km_os_min_optimised_train.png")
         t = opt["train"]
         captions["km_os_min_optimised_train.png"] = (
             f"Overall survival in the training set ({t['n']} patients) by the minimum score at the cut-off "
-            f"{opt['cutoff']:.4g} found there (figure 4B): HR high vs low {_num(t['hr'])} "
-            f"({_num((t['ci95'] or [None, None])[0])}-{_num((t['ci95'] or [None, None])[1])}), log-rank p = "
-            f"{_num(t['p_logrank'], 3)}. Numbers at risk below the axis.")
+            f"{opt['cutoff_text']} found there by the maximally selected log-rank statistic (figure 4B): high > "
+            f"{opt['cutoff_text']}, low ≤ {opt['cutoff_text']}; HR high vs low {nf.estimate(t['hr'], 2)} "
+            f"({nf.ci(t['ci95'], 2)}), log-rank {nf.p_text(t['p_logrank'])}. Numbers at risk below the axis.")
     ref = lesion_level["reference_cutoff"]
     if ref.get("progression_rate_low") is not None and ref.get("progression_rate_high") is not None:
-        plots.bar_plot({f"low (< {ref['cutoff']:g}, n={ref['n_low']})": ref["progression_rate_low"],
-                        f"high (>= {ref['cutoff']:g}, n={ref['n_high']})": ref["progression_rate_high"]},
+        cut = ref.get("cutoff_text") or nf.fixed(ref["cutoff"], 4)
+        plots.bar_plot({f"low (< {cut}, n={ref['n_low']})": ref["progression_rate_low"],
+                        f"high (≥ {cut}, n={ref['n_high']})": ref["progression_rate_high"]},
                        out_dir / "progression_by_reference_class.png", "Share of lesions progressing at E1",
                        f"Lesion progression by baseline score class{simulated}")
         captions["progression_by_reference_class.png"] = (
             f"Share of baseline lesions progressing at E1 (diameter +20 %) by score class at the reference cut-off "
-            f"(figure 3A): OR low vs high {_num(ref.get('odds_ratio'))}, Fisher p = {_num(ref.get('p_fisher'), 3)}.")
+            f"{cut} (figure 3A), all baseline lesions with a score and a response: OR low vs high "
+            f"{nf.estimate(ref.get('odds_ratio'), 2)} ({nf.ci(ref.get('ci95'), 2)}), "
+            f"Fisher {nf.p_text(ref.get('p_fisher'))}.")
     return captions
-
-
-def _num(value, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.{digits}g}" if digits == 3 else f"{value:.2f}"
-

@@ -2,35 +2,38 @@
 from __future__ import annotations
 
 import html
+from typing import Callable
 
-from .report import _ci, _fmt, _img, _table
+from CD8RScoreLib import number_format as nf
+
+from .report import _table
+from .report_text import label
 
 ENDPOINT_TITLES = {"os": "Overall survival", "pfs": "Progression-free survival"}
 
 
 def _median(km: dict) -> str:
     ci = km["ci95"]
-    lo, hi = ("NR" if v is None else _fmt(v) for v in ci)
-    return f"{'not reached' if km['median'] is None else _fmt(km['median'])} ({lo}–{hi})"
+    if not ci or ci[0] is None:
+        return f"{'not reached' if km['median'] is None else nf.estimate(km['median'])} (CI {nf.NOT_ESTIMABLE})"
+    lo, hi = ("NR" if v is None else nf.estimate(v) for v in ci)
+    return f"{'not reached' if km['median'] is None else nf.estimate(km['median'])} ({lo}–{hi})"
 
 
-def _figures(names: list[str], figures: dict, captions: dict) -> list[str]:
-    return [_img(figures[n], n, captions.get(n)) for n in names if n in figures]
-
-
-def whole_cohort_section(whole: dict, figures: dict, captions: dict) -> list[str]:
+def whole_cohort_section(whole: dict, figures: Callable[[str], str]) -> list[str]:
     """Whole cohort: follow-up, KM of all patients, scored vs none, the three groups of figure 4D/E."""
     fu = whole["follow_up"]
     parts = ["<h2>Whole cohort survival (figure 4D/E, supplementary figures S2 and S4)</h2>",
-             f"<p>{whole['n']} patients. Median follow-up {_fmt(fu['median'])} months (IQR {_fmt(fu['iqr'][0])}–"
-             f"{_fmt(fu['iqr'][1])}; {html.escape(fu['method'])}). Groups: "
+             f"<p>{whole['n']} patients. Median follow-up {nf.estimate(fu['median'])} months (IQR "
+             f"{nf.ci(fu['iqr'])}; {html.escape(fu['method'])}). Groups: "
              + "; ".join(f"<i>{html.escape(k)}</i>: {html.escape(v)}" for k, v in whole["group_definitions"].items()
                          if v) + ". Medians in months with 95 % CI (NR: not reached).</p>"]
     for endpoint in ("os", "pfs"):
         ep = whole.get(endpoint)
         if ep is None:
             continue
-        rows = [["all patients", _fmt(ep["all"]["n"]), _fmt(ep["all"]["events"]), _median(ep["all"]), "", "", ""]]
+        rows = [["all patients", nf.estimate(ep["all"]["n"]), nf.estimate(ep["all"]["events"]), _median(ep["all"]), "",
+                 "", ""]]
         for analysis in ("scored_vs_none", "three_groups"):
             res = ep.get(analysis)
             if res is None:
@@ -39,22 +42,20 @@ def whole_cohort_section(whole: dict, figures: dict, captions: dict) -> list[str
             for group, km in res["groups"].items():
                 c = cox.get(group)
                 hr = "reference" if group == res.get("reference") else (
-                    f"{_fmt(c['hr'])} ({_ci(c['ci95'])}), p {_fmt(c['p_wald'])}" if c and c["hr"] is not None
+                    f"{nf.estimate(c['hr'])} ({nf.ci(c['ci95'])}), {nf.p_text(c['p_wald'])}" if c and c["hr"] is not None
                     else html.escape((c or {}).get("note", "–")))
-                rows.append([html.escape(group), _fmt(km["n"]), _fmt(km["events"]), _median(km), hr,
-                             _fmt(res["logrank"]["p"]), _fmt(res["logrank"]["df"])])
+                rows.append([html.escape(group), nf.estimate(km["n"]), nf.estimate(km["events"]), _median(km), hr,
+                             nf.p_value(res["logrank"]["p"]), nf.estimate(res["logrank"]["df"])])
         parts.append(f"<h3>{ENDPOINT_TITLES[endpoint]}</h3>" + _table(
             ["group", "n", "events", "median (95 % CI)", "Cox HR vs reference (95 % CI), Wald p", "log-rank p",
              "df"], rows))
-        names = [f"km_{endpoint}_whole_cohort.png", f"km_{endpoint}_no_scored_lesion_vs_rest.png",
-                 f"km_{endpoint}_three_groups.png"]
         res = ep.get("three_groups")
         if res:
             times = res["at_risk"]["times"]
             parts.append("<p>Numbers at risk (three groups)</p>" + _table(
                 ["group"] + [f"{t:g} mo" for t in times],
                 [[html.escape(g)] + [str(n) for n in res["at_risk"][g]] for g in res["groups"]]))
-        parts += _figures(names, figures, captions)
+        parts.append(figures(f"whole_cohort_{endpoint}"))
     return parts
 
 
@@ -64,9 +65,9 @@ def prognostic_section(block: dict) -> list[str]:
              "<p>Organ sites are the distinct locations of each patient's baseline lesions; each site, their number "
              "(&gt;= 3), RMH 2-3 and GRIm 2-3 enter the univariate and multivariate Cox models above.</p>"]
     sites = block["organ_sites"]
-    parts.append(_table(["organ sites", "patients"], [[html.escape(k), _fmt(v)] for k, v in
+    parts.append(_table(["organ sites", "patients"], [[html.escape(k), nf.estimate(v)] for k, v in
                                                       sites["n_patients_by_count"].items()]))
-    parts.append(_table(["site", "patients involved"], [[html.escape(k), _fmt(v)] for k, v in
+    parts.append(_table(["site", "patients involved"], [[html.escape(k), nf.estimate(v)] for k, v in
                                                         sites["n_patients_by_site"].items()]))
     for name in ("rmh", "grim"):
         b = block[name]
@@ -85,10 +86,10 @@ def model_choices_section(choices: dict) -> list[str]:
     for endpoint, models in choices.items():
         parts.append(f"<h3>{ENDPOINT_TITLES[endpoint]}</h3>")
         aic = models["aic_backward"]
-        removed = ", ".join(f"{s['removed']} (AIC {_fmt(s['aic'], 5)})" if s["aic"] is not None
+        removed = ", ".join(f"{s['removed']} (AIC {nf.estimate(s['aic'], 5)})" if s["aic"] is not None
                             else f"{s['removed']} ({s.get('why', '')})" for s in aic["steps"]) or "none"
         parts.append(f"<p><b>{html.escape(aic['rule'])}</b>: n = {aic.get('n')}, events = {aic.get('events')}; "
-                     f"removed in turn: {html.escape(removed)}; final AIC {_fmt(aic.get('aic'), 5)}."
+                     f"removed in turn: {html.escape(removed)}; final AIC {nf.estimate(aic.get('aic'), 5)}."
                      f" {html.escape(aic.get('note', ''))}</p>")
         for key in ("aic_backward", "reference_cutoff_score", "with_n_lesions"):
             res = models[key]
@@ -98,21 +99,22 @@ def model_choices_section(choices: dict) -> list[str]:
                 continue
             parts.append(f"<p>{html.escape(title)} (n = {res['n']}, events = {res['events']})</p>" + _table(
                 ["term", "HR", "95 % CI", "Wald p"],
-                [[html.escape(t["term"]), _fmt(t["hr"]), _ci(t["ci95"]), _fmt(t["p_wald"])] for t in res["terms"]]))
+                [[html.escape(t["term"]), nf.estimate(t["hr"]), nf.ci(t["ci95"]), nf.p_value(t["p_wald"])]
+                 for t in res["terms"]]))
     return parts
 
 
 def recist_section(block: dict) -> list[str]:
     """Per-patient RECIST 1.1 response at E1: counts, percentages and the objective response rate."""
     orr = block["objective_response_rate"]
-    rows = [[r, _fmt(c), _fmt(block["percent"][r], 3)] for r, c in block["counts"].items()]
+    rows = [[r, nf.estimate(c), nf.estimate(block["percent"][r], 3)] for r, c in block["counts"].items()]
     return ["<h2>Patient response at the first evaluation (RECIST 1.1)</h2>",
             f"<p>{html.escape(block['definition'])}; nodes measured by their "
             f"{html.escape(block['nodes_measured_by'])}. {block['n_patients_with_e1']} patients with an E1 CT; "
             "per-patient responses in recist_e1.csv and patient_metrics.csv (recist_e1).</p>",
             _table(["response", "patients", "% of patients with E1"], rows),
-            f"<p>Objective response rate (CR + PR): {orr['k']}/{orr['n']} = {_fmt(orr['estimate'])} (95 % CI "
-            f"{_ci(orr['ci95'])}, exact).</p>"]
+            f"<p>Objective response rate (CR + PR): {orr['k']}/{orr['n']} = {nf.fixed(orr['estimate'], 2)} (95 % CI "
+            f"{nf.ci(orr['ci95'], 2)}, exact).</p>"]
 
 
 def tables_section(t1: dict, t2: dict) -> list[str]:
@@ -130,42 +132,43 @@ def tables_section(t1: dict, t2: dict) -> list[str]:
     rows = table_rows(t2, t2["sets"])
     parts.append(_table(["variable", "level", ""] + t2["sets"] + ["test", "p"],
                         [[html.escape(str(r[k])) for k in ["variable", "level", "statistic"] + t2["sets"] + ["test"]]
-                         + [_fmt(r["p"])] for r in rows]))
+                         + [nf.p_value(r["p"])] for r in rows]))
     return parts
 
 
-def panels_section(panels: dict, figures: dict, captions: dict) -> list[str]:
+def panels_section(panels: dict, figures: Callable[[str], str]) -> list[str]:
     """Figures 3A, 4A, 4B; supplementary table S8; progressive vs other lesions; score vs volume change."""
     parts = ["<h2>Further panels (figures 3A, 4A, 4B; supplementary table S8)</h2>"]
-    parts += _figures(["progression_by_reference_class.png", "forest_os_metrics_train_test.png",
-                       "km_os_min_optimised_train.png"], figures, captions)
+    parts.append(figures("panels"))
     s8 = panels["spearman_metric_vs_number_of_lesions"]
     parts.append("<h3>Distribution metrics against the number of lesions (Spearman, S8)</h3>" + _table(
         ["metric", "n", "rho vs lesions", "p", "rho vs lesions > min volume", "p"],
-        [[html.escape(m), _fmt(v["n_lesions"]["n"]), _fmt(v["n_lesions"]["rho"]), _fmt(v["n_lesions"]["p"]),
-          _fmt(v["n_lesions_gt_min_volume"]["rho"]), _fmt(v["n_lesions_gt_min_volume"]["p"])] for m, v in s8.items()]))
+        [[html.escape(label(m)), nf.estimate(v["n_lesions"]["n"]), nf.estimate(v["n_lesions"]["rho"]),
+          nf.p_value(v["n_lesions"]["p"]), nf.estimate(v["n_lesions_gt_min_volume"]["rho"]),
+          nf.p_value(v["n_lesions_gt_min_volume"]["p"])] for m, v in s8.items()]))
     c = panels["score_progressive_vs_other"]
 
     def mi(cell):
-        return "–" if cell["median"] is None else f"{_fmt(cell['median'])} ({_fmt(cell['q1'])}–{_fmt(cell['q3'])})"
+        return "–" if cell["median"] is None else (f"{nf.estimate(cell['median'])} "
+                                                   f"({nf.ci([cell['q1'], cell['q3']])})")
 
     parts.append(f"<p>Baseline score of progressive lesions: median {mi(c['progressive'])} (n = "
                  f"{c['progressive']['n']}); of the others {mi(c['other'])} (n = {c['other']['n']}); Wilcoxon "
-                 f"rank-sum p = {_fmt(c['p_wilcoxon_rank_sum'])}.</p>")
+                 f"rank-sum {nf.p_text(c['p_wilcoxon_rank_sum'])}.</p>")
     parts.append("<h3>Score against the volume change at E1 (Spearman)</h3>" + _table(
-        ["lesions", "n", "rho", "p"], [[html.escape(k), _fmt(v["n"]), _fmt(v["rho"]), _fmt(v["p"])]
+        ["lesions", "n", "rho", "p"], [[html.escape(label(k)), nf.estimate(v["n"]), nf.estimate(v["rho"]),
+                                        nf.p_value(v["p"])]
                                        for k, v in panels["spearman_score_vs_volume_change_pct"].items()]))
     return parts
 
 
-def study_sections(results: dict, figures: dict) -> list[str]:
-    """HTML of the study sections; ``figures``: file name -> path."""
+def study_sections(results: dict, figures: Callable[[str], str]) -> list[str]:
+    """HTML of the study sections; ``figures(section)``: the HTML of that report section's figures."""
     study = results.get("study")
     if not study:
         return []
-    captions = results.get("files", {}).get("figure_captions", {})
     return (tables_section(study["table1"], study["table2"])
-            + whole_cohort_section(study["whole_cohort"], figures, captions)
+            + whole_cohort_section(study["whole_cohort"], figures)
             + prognostic_section(study["prognostic_scores"]) + recist_section(study["recist_e1"])
             + model_choices_section(study.get("model_choices", {}))
-            + panels_section(study["panels"], figures, captions))
+            + panels_section(study["panels"], figures))

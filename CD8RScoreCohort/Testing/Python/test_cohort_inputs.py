@@ -132,7 +132,7 @@ def test_reference_cutoff_defaults_to_the_signature_file(monkeypatch, small_coho
     frame = pd.DataFrame({"signature_name": ["cd8rscore-demonstration"]})
     assert resolve_reference_cutoff(frame, None, "lesions.csv") == (
         1.8, "signature cd8rscore-demonstration: a test signature")
-    assert resolve_reference_cutoff(frame, 2.0, "lesions.csv") == (2.0, "given with --reference-cutoff")
+    assert resolve_reference_cutoff(frame, 2.0, "lesions.csv") == (2.0, "given by the user (--reference-cutoff)")
 
 
 def test_mismatched_patients_are_reported_as_exclusions(tmp_path, small_cohort):
@@ -176,4 +176,4 @@ def test_lesions_flagged_class_unstable_are_counted_in_the_report(tmp_path, smal
     res = run_cohort(l, c, tmp_path / "out", reference_cutoff=1.72, make_figures=False)
     assert res["counts"]["lesions_class_unstable_under_perturbation"] == 3
     text = (tmp_path / "out" / "report.html").read_text()
-    assert "lesions_class_unstable_under_perturbation" in text
+    assert "Lesions whose class changes under perturbation</td><td class='n'>3<" in text

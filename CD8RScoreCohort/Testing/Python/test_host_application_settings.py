@@ -21,7 +21,7 @@ import numpy as np
 from CD8RScoreCohortLib import plots
 plots.km_plot(np.array([1., 2., 3., 4., 5., 6.]), np.array([1, 0, 1, 1, 0, 1]),
               np.array([True, True, True, False, False, False]), "KM", {str(tmp_path / 'km.png')!r})
-plots.roc_plot([("all", np.array([0., .5, 1.]), np.array([0., .8, 1.]), 0.7)], {str(tmp_path / 'roc.png')!r}, "ROC")
+plots.roc_plot([("all", np.array([0., .5, 1.]), np.array([0., .8, 1.]), 0.7, False)], {str(tmp_path / 'roc.png')!r}, "ROC")
 print(matplotlib.get_backend())
 """)
     assert out == "pdf"
