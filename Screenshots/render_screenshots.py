@@ -26,6 +26,8 @@ from vtk.util import numpy_support
 
 import slicer
 from CD8RScoreLib import mrml
+from CD8RScoreLib import number_format as nf
+from CD8RScoreLib.risk_colours import NOT_COMPUTABLE_RGB, legend_lines
 from CD8RScoreDemo.demo import DEMO_PATIENT
 from CD8RScoreLib.scene_scoring import SceneResult, score_patient_in_scene
 from CD8RScoreLib.scoring import KvpInfo
@@ -39,10 +41,33 @@ CAPTION = "Demonstration signature - not the published CD8-Rscore. Synthetic CT.
 BACKGROUND = (0.08, 0.08, 0.1)
 
 
+TOO_SMALL_LABEL = 7
+TOO_SMALL_NAME = "node 7"
+"""A lesion of a few voxels added to the demo case, beside the least-infiltrated one, to show how a lesion that
+cannot be scored is drawn (dark grey outline, no fill)."""
+
+
+def _add_too_small_lesion(patient) -> sitk.Image:
+    """The patient's label map with a 6 x 6 x 1-voxel lesion (about 46 1-mm voxels) 35 mm from
+    the lowest-labelled lung lesion (the demo's least-infiltrated one), in its slice: too few voxels for the
+    signature's core (64), so it is not computable."""
+    labels = sitk.GetArrayFromImage(patient.labels)
+    lung = min((lesion for lesion in patient.lesions if lesion.site == "lung"), key=lambda lesion: lesion.label)
+    centre = patient.labels.TransformPhysicalPointToIndex(lung.centre_mm)
+    x, y, z = centre[0], centre[1] + int(round(35.0 / patient.labels.GetSpacing()[1])), centre[2]
+    labels[z, y - 3:y + 3, x - 3:x + 3] = TOO_SMALL_LABEL
+    out = sitk.GetImageFromArray(labels)
+    out.CopyInformation(patient.labels)
+    return out
+
+
 def demo_scene() -> tuple[object, object, object, SceneResult]:
-    """The demo's baseline patient in a new scene, scored; segments named by site and label as a reader would."""
+    """The demo's baseline patient in a new scene, scored; segments named by site and label as a reader would,
+    with one lesion too small to score added (TOO_SMALL_NAME)."""
     patient = make_patient(n_lesions=6, seed=7)  # the demo's patient (CD8RScoreDemo.demo.write_synthetic_case)
     names = {lesion.label: f"{lesion.site} {lesion.label}" for lesion in patient.lesions}
+    names[TOO_SMALL_LABEL] = TOO_SMALL_NAME
+    patient.labels = _add_too_small_lesion(patient)
     scene = slicer.vtkMRMLScene()
     # the Segmentations logic registers the converters (binary labelmap -> closed surface) the 3D view needs
     segmentations_logic = slicer.vtkSlicerSegmentationsModuleLogic()
@@ -98,15 +123,21 @@ def _text(renderer, text: str, x: float, y: float, z: float = 0.0, size: int = 1
     return actor
 
 
+def _scores(result: SceneResult) -> list[float]:
+    return [float(r["score"]) for r in result.rows_e0 if r["computable"]]
+
+
 def _legend(renderer, result: SceneResult) -> vtk.vtkScalarBarActor:
-    """The risk colour table node as a colour bar, with the signature's reference cut-off annotated."""
+    """The risk colour table node as a colour bar, with the signature's reference cut-off annotated, and under it
+    the direction of the map and the not-computable style (legend_lines)."""
+    lines = legend_lines(result.scale.cutoff, _scores(result), result.signature.status)
     lut = vtk.vtkLookupTable()
     lut.DeepCopy(result.scale.colour_node.GetLookupTable())
     lut.SetTableRange(result.scale.low, result.scale.high)
-    lut.SetAnnotation(result.scale.cutoff, f"cut-off {result.scale.cutoff:.2f}")
+    lut.SetAnnotation(result.scale.cutoff, lines[1])
     bar = vtk.vtkScalarBarActor()
     bar.SetLookupTable(lut)
-    bar.SetTitle(f"CD8 score\n({result.signature.status.upper()})")
+    bar.SetTitle(lines[0].replace(" (", "\n("))
     bar.SetLabelFormat("%.2f")
     bar.SetNumberOfLabels(5)
     bar.SetDrawAnnotations(True)
@@ -120,10 +151,12 @@ def _legend(renderer, result: SceneResult) -> vtk.vtkScalarBarActor:
         prop.SetShadow(True)
         prop.SetItalic(False)
     bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-    bar.GetPositionCoordinate().SetValue(0.80, 0.14)
+    bar.GetPositionCoordinate().SetValue(0.80, 0.22)
     bar.SetWidth(0.17)
-    bar.SetHeight(0.70)
+    bar.SetHeight(0.64)
     renderer.AddViewProp(bar)
+    _text(renderer, "low score =\nfew CD8 cells =\nhigh risk", 0.80, 0.125, size=13)
+    _text(renderer, "dark grey outline,\nno fill:\nnot computable", 0.80, 0.03, size=13)
     return bar
 
 
@@ -167,14 +200,20 @@ def render_axial(scene, volume, segmentation, result: SceneResult, path: Path) -
     outline = np.zeros(hu.shape, bool)
     scores = {row["lesion_id"]: row for row in result.rows_e0}
     shown = []
+    decimals = nf.cutoff_decimals(result.scale.cutoff, _scores(result))
     for name, mask in masks.items():
         inside = mask[k]
         if not inside.any():
             continue
         shown.append(name)
         colour = np.array(_segment_rgb(segmentation, name))
-        rgb[inside] = (1 - FILL_OPACITY) * rgb[inside] + FILL_OPACITY * colour
         edge = inside & ~_eroded(inside)
+        if not scores[name]["computable"]:  # different in kind: a thick outline, no fill (as in the scene)
+            edge = inside & ~_eroded(_eroded(inside)) if inside.sum() > 16 else inside
+            rgb[edge] = colour
+            outline |= edge
+            continue
+        rgb[inside] = (1 - FILL_OPACITY) * rgb[inside] + FILL_OPACITY * colour
         rgb[edge] = colour
         outline |= edge
     pixels = np.round(rgb[::-1] * 255).astype(np.uint8)  # rows from anterior (top) to posterior (bottom)
@@ -198,7 +237,7 @@ def render_axial(scene, volume, segmentation, result: SceneResult, path: Path) -
         x = (cols.max() + 3) * spacing[0]
         y = (ny - 1 - rows.mean()) * spacing[1]
         row = scores[name]
-        label = f"{name}: {row['score']:.2f}" if row["computable"] else f"{name}: not computable"
+        label = f"{name}: {nf.fixed(row['score'], decimals)}" if row["computable"] else f"{name}: not computable"
         _text(renderer, label, x, y, size=15, bold=name == candidate, world=True)
     rows, cols = np.nonzero(masks[candidate][k])
     tip = ((cols.min() - 1) * spacing[0], (ny - 1 - rows.mean()) * spacing[1])
@@ -240,6 +279,7 @@ def render_3d(scene, volume, segmentation, result: SceneResult, path: Path) -> N
     segmentation.CreateClosedSurfaceRepresentation()
     window, renderer = _render_window(*SIZE)
     scores = {row["lesion_id"]: row for row in result.rows_e0}
+    decimals = nf.cutoff_decimals(result.scale.cutoff, _scores(result))
     for segment_id in mrml.segment_ids(segmentation):
         segment = segmentation.GetSegmentation().GetSegment(segment_id)
         surface = vtk.vtkPolyData()
@@ -253,10 +293,12 @@ def render_3d(scene, volume, segmentation, result: SceneResult, path: Path) -> N
         actor.SetMapper(mapper)
         actor.GetProperty().SetColor(*segment.GetColor())
         actor.GetProperty().SetSpecular(0.2)
+        actor.GetProperty().SetOpacity(segmentation.GetDisplayNode().GetSegmentOpacity3D(segment_id))
         renderer.AddActor(actor)
         bounds = surface.GetBounds()
         row = scores[segment.GetName()]
-        label = f"{segment.GetName()}: {row['score']:.2f}" if row["computable"] else segment.GetName()
+        label = (f"{segment.GetName()}: {nf.fixed(row['score'], decimals)}" if row["computable"]
+                 else f"{segment.GetName()}: not computable")
         if segment.GetName() == result.candidate:
             label += "  <- ablation candidate"
         _text(renderer, label, bounds[1] + 2.0, (bounds[2] + bounds[3]) / 2, (bounds[4] + bounds[5]) / 2,
@@ -300,39 +342,46 @@ def render_3d(scene, volume, segmentation, result: SceneResult, path: Path) -> N
 
 def render_table(result: SceneResult, segmentation, path: Path) -> None:
     """The lesion table node as an image: key columns, score cells in their risk colour, the candidate in bold."""
+    decimals = nf.cutoff_decimals(result.scale.cutoff, _scores(result))  # no score reads as the cut-off
     columns = [("lesion_id", "Lesion", "{}"), ("location", "Location", "{}"), ("volume_ml", "Volume (mL)", "{:.1f}"),
-               ("longest_axial_diameter_mm", "Diameter (mm)", "{:.1f}"), ("score", "Score", "{:.2f}"),
+               ("longest_axial_diameter_mm", "Diameter (mm)", "{:.1f}"), ("score", "Score", f"{{:.{decimals}f}}"),
                ("score_class", "Class", "{}"), ("reason", "Note", "{}")]
     _, rows = mrml.table_node_rows(result.lesion_table)
     width, row_height = 1100, 34
     height = row_height * (len(rows) + 4)
     window, renderer = _render_window(width, height)
     renderer.SetBackground(0.97, 0.97, 0.97)
-    x_positions = [0.02, 0.16, 0.30, 0.42, 0.55, 0.65, 0.73]
+    x_positions = [0.02, 0.16, 0.29, 0.41, 0.53, 0.65, 0.79]
 
     def y_of(line: int) -> float:
         return 1.0 - (line + 1.6) * row_height / height
 
     _text(renderer, f"{DEMO_PATIENT}: lesion table (scores from the {result.signature.status.upper()} signature "
-          f"{result.signature.name})", 0.02, 1.0 - 1.0 * row_height / height, size=16, colour=(0.1, 0.1, 0.1),
-          bold=True)
+          f"{result.signature.name}; reference cut-off "
+          f"{nf.cutoff_text(result.scale.cutoff, _scores(result))})", 0.02, 1.0 - 1.0 * row_height / height, size=16,
+          colour=(0.1, 0.1, 0.1), bold=True)
     for x, (_, title, _) in zip(x_positions, columns):
         actor = _text(renderer, title, x, y_of(1), size=15, colour=(0.1, 0.1, 0.1), bold=True)
         actor.GetTextProperty().SetShadow(False)
     for line, row in enumerate(rows, start=2):
         is_candidate = row["lesion_id"] == result.candidate
         score = float(row["score"]) if row["score"] else None
-        swatch = result.scale.rgb(score) if score is not None else mrml.NOT_COMPUTABLE_RGB
-        _rectangle(renderer, x_positions[4] - 0.01, y_of(line) - 0.25 * row_height / height, 0.10,
-                   row_height / height * 0.9, swatch)
+        swatch = result.scale.rgb(score) if score is not None else NOT_COMPUTABLE_RGB
+        box = (x_positions[4] - 0.01, y_of(line) - 0.25 * row_height / height, 0.10, row_height / height * 0.9)
+        if score is None:  # not computable: an empty grey frame, as the outline in the views
+            _rectangle(renderer, *box, swatch, filled=False)
+        else:
+            _rectangle(renderer, *box, swatch)
         for x, (key, _, fmt) in zip(x_positions, columns):
             value = row[key]
             if key in ("volume_ml", "longest_axial_diameter_mm", "score") and value:
                 value = fmt.format(float(value))
             if key == "reason" and is_candidate:
                 value = "least infiltrated: candidate"
-            if key == "reason" and len(value) > 34:
-                value = value[:33] + "..."
+            if key == "score_class" and not row["score"]:
+                value = "not computable"
+            if key == "reason" and len(value) > 30:
+                value = value[:29] + "..."
             light = key == "score" and score is not None and sum(swatch) < 1.5
             actor = _text(renderer, value or "", x, y_of(line), size=15,
                           colour=(1, 1, 1) if light else (0.1, 0.1, 0.1), bold=is_candidate)
@@ -342,16 +391,20 @@ def render_table(result: SceneResult, segmentation, path: Path) -> None:
     _write_png(window, path)
 
 
-def _rectangle(renderer, x: float, y: float, w: float, h: float, rgb) -> None:
-    """A filled rectangle in normalised viewport coordinates."""
+def _rectangle(renderer, x: float, y: float, w: float, h: float, rgb, filled: bool = True) -> None:
+    """A filled (or outlined, 3 px) rectangle in normalised viewport coordinates."""
     points = vtk.vtkPoints()
     for px, py in ((x, y), (x + w, y), (x + w, y + h), (x, y + h)):
         points.InsertNextPoint(px, py, 0)
     polygon = vtk.vtkCellArray()
-    polygon.InsertNextCell(4, [0, 1, 2, 3])
     data = vtk.vtkPolyData()
     data.SetPoints(points)
-    data.SetPolys(polygon)
+    if filled:
+        polygon.InsertNextCell(4, [0, 1, 2, 3])
+        data.SetPolys(polygon)
+    else:
+        polygon.InsertNextCell(5, [0, 1, 2, 3, 0])
+        data.SetLines(polygon)
     coordinate = vtk.vtkCoordinate()
     coordinate.SetCoordinateSystemToNormalizedViewport()
     mapper = vtk.vtkPolyDataMapper2D()
@@ -360,6 +413,7 @@ def _rectangle(renderer, x: float, y: float, w: float, h: float, rgb) -> None:
     actor = vtk.vtkActor2D()
     actor.SetMapper(mapper)
     actor.GetProperty().SetColor(*rgb)
+    actor.GetProperty().SetLineWidth(3)
     renderer.AddViewProp(actor)
 
 

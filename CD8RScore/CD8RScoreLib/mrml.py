@@ -22,6 +22,7 @@ import slicer
 from .errors import InputError
 from .lesion_table import COLUMN_INFO, format_value
 from .locations import SITE_CATEGORY, guess_site
+from .risk_colours import DIRECTION, NOT_COMPUTABLE_OPACITY_3D, NOT_COMPUTABLE_RGB, legend_lines, risk_rgb
 from .signature import Signature
 
 if TYPE_CHECKING:  # scoring needs scipy and pyradiomics, which the Slicer module installs when it first scores
@@ -39,13 +40,6 @@ PATIENT_ATTRIBUTE = "CD8RScore.patient"
 """Table node attribute holding the patient ID of a result table."""
 LPS_FROM_RAS = np.diag([-1.0, -1.0, 1.0])
 
-NOT_COMPUTABLE_RGB = (0.5, 0.5, 0.5)
-"""Neutral grey of lesions without a score."""
-# ColorBrewer RdYlBu end and middle colours: dark red = low score (few CD8 cells, high risk), pale yellow at the
-# signature's reference cut-off, dark blue = high score. A diverging map so the class is read from the hue.
-RISK_LOW_RGB = (0.647, 0.0, 0.149)
-RISK_CUTOFF_RGB = (1.0, 1.0, 0.749)
-RISK_HIGH_RGB = (0.192, 0.212, 0.584)
 RISK_COLOURS = 256
 RISK_COLOUR_NODE_NAME = "CD8RScore risk"
 LEGEND_ROUNDING = 0.1
@@ -442,19 +436,6 @@ def _rounded_range(values: Iterable[float]) -> tuple[float, float]:
     return round(low, 6), round(high, 6)
 
 
-def risk_rgb(score: float, low: float, high: float, cutoff: float) -> tuple[float, float, float]:
-    """Colour of a score on the risk map: dark red at ``low``, pale yellow at ``cutoff``, dark blue at ``high``."""
-    score = min(max(score, low), high)
-    cutoff = min(max(cutoff, low), high)
-    if score <= cutoff:
-        t = 0.0 if cutoff == low else (score - low) / (cutoff - low)
-        a, b = RISK_LOW_RGB, RISK_CUTOFF_RGB
-    else:
-        t = (score - cutoff) / (high - cutoff)
-        a, b = RISK_CUTOFF_RGB, RISK_HIGH_RGB
-    return tuple(float(x + t * (y - x)) for x, y in zip(a, b))
-
-
 @dataclass
 class RiskScale:
     """The risk colour map of one result: a 256-colour table node over [low, high] score units."""
@@ -470,10 +451,9 @@ class RiskScale:
         return int(round(t * (RISK_COLOURS - 1)))
 
     def rgb(self, score: float) -> tuple[float, float, float]:
-        """The table's colour for a score: what the segment and the legend show."""
-        rgba = [0.0, 0.0, 0.0, 0.0]
-        self.colour_node.GetColor(self.index(score), rgba)
-        return tuple(rgba[:3])
+        """The segment's colour for a score: the map's colour on the side of the cut-off the score's class is on
+        (the table's nearest entry could lie across the cut-off)."""
+        return risk_rgb(score, self.low, self.high, self.cutoff)
 
 
 def risk_scale(scene, scores: Sequence[float], cutoff: float) -> RiskScale:
@@ -485,8 +465,8 @@ def risk_scale(scene, scores: Sequence[float], cutoff: float) -> RiskScale:
     node.SetTypeToUser()
     node.SetNumberOfColors(RISK_COLOURS)
     node.SetNamesInitialised(True)
-    node.SetDescription("CD8 radiomics score: dark red = low score (high risk), pale yellow = reference cut-off, "
-                        "dark blue = high score")
+    node.SetDescription(f"CD8 radiomics score: warm (red to pale orange) below the reference cut-off, {DIRECTION}; "
+                        "cool (pale to dark blue) from the cut-off up")
     for i in range(RISK_COLOURS):
         score = low + (high - low) * i / (RISK_COLOURS - 1)
         node.SetColor(i, "", *risk_rgb(score, low, high, cutoff), 1.0)
@@ -503,19 +483,23 @@ def _segments_of_rows(segmentation_node, rows: Sequence[dict]):
 
 
 def colour_segments_by_score(scene, segmentation_node, rows: Sequence[dict], signature: Signature):
-    """Recolour each lesion's segment by its score on the risk map (grey when not computable), and show the map
-    as a colour legend on the segmentation. Returns (RiskScale or None, legend display node or None)."""
+    """Recolour each lesion's segment by its score on the risk map; a lesion without a score is drawn differently
+    in kind: a dark grey outline without fill in 2D and a faint grey surface in 3D. Show the map as a colour legend on
+    the segmentation, titled with the cut-off, the direction and the not-computable style. Returns (RiskScale or
+    None, legend display node or None)."""
     scored = [r for r in rows if r.get("computable") and r.get("score") is not None]
     scale = risk_scale(scene, [float(r["score"]) for r in scored], signature.reference_cutoff) if scored else None
-    for row, segment in _segments_of_rows(segmentation_node, rows):
-        if scale is not None and row.get("computable") and row.get("score") is not None:
-            segment.SetColor(*scale.rgb(float(row["score"])))
-        else:
-            segment.SetColor(*NOT_COMPUTABLE_RGB)
-    if scale is None:
-        return None, None
     segmentation_node.CreateDefaultDisplayNodes()
     display = segmentation_node.GetDisplayNode()
+    for row, segment in _segments_of_rows(segmentation_node, rows):
+        segment_id = segmentation_node.GetSegmentation().GetSegmentIdBySegment(segment)
+        computable = scale is not None and row.get("computable") and row.get("score") is not None
+        segment.SetColor(*(scale.rgb(float(row["score"])) if computable else NOT_COMPUTABLE_RGB))
+        display.SetSegmentVisibility2DFill(segment_id, bool(computable))
+        display.SetSegmentVisibility2DOutline(segment_id, True)
+        display.SetSegmentOpacity3D(segment_id, 1.0 if computable else NOT_COMPUTABLE_OPACITY_3D)
+    if scale is None:
+        return None, None
     # The legend shows the colour node and scalar range of its primary display node; segments keep their own
     # colours, so setting these on the segmentation's display node changes nothing else.
     display.SetAndObserveColorNodeID(scale.colour_node.GetID())
@@ -528,10 +512,8 @@ def colour_segments_by_score(scene, segmentation_node, rows: Sequence[dict], sig
     legend = slicer.vtkSlicerColorLogic.GetColorLegendDisplayNode(segmentation_node)
     if legend is None:
         legend = slicer.vtkSlicerColorLogic.AddDefaultColorLegendDisplayNode(segmentation_node)
-    title = "CD8 score"
-    if signature.status != "published":
-        title += f"\n({signature.status.upper()})"
-    legend.SetTitleText(title)
+    legend.SetTitleText("\n".join(legend_lines(signature.reference_cutoff, [float(r["score"]) for r in scored],
+                                                signature.status)))
     legend.SetLabelFormat("%.2f")
     legend.SetUseColorNamesForLabels(False)
     legend.SetNumberOfLabels(5)

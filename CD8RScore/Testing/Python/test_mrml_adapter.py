@@ -111,6 +111,14 @@ def test_three_lesions_give_table_colours_legend_summary_and_tags(scene_with_les
     low, high = (colour[r["lesion_id"]] for r in scored)
     assert low[0] - low[2] > high[0] - high[2]  # the lower score is the redder
     assert np.allclose(colour["sc 3"], mrml.NOT_COMPUTABLE_RGB)
+    # a lesion without a score is drawn differently in kind: outline without fill, faint in 3D
+    display = segmentation.GetDisplayNode()
+    for name in NAMES.values():
+        segment_id = mrml.segment_id_by_name(segmentation, name)
+        scored_lesion = name != "sc 3"
+        assert display.GetSegmentVisibility2DFill(segment_id) == scored_lesion
+        assert display.GetSegmentVisibility2DOutline(segment_id)
+        assert (display.GetSegmentOpacity3D(segment_id) == 1.0) == scored_lesion
     assert result.scale.low <= scored[0]["score"] and result.scale.high >= scored[1]["score"]
     assert result.scale.low <= SIGNATURE.reference_cutoff <= result.scale.high
 
@@ -119,6 +127,9 @@ def test_three_lesions_give_table_colours_legend_summary_and_tags(scene_with_les
     assert legend is not None and legend.GetID() == result.legend.GetID()
     assert legend.GetPrimaryDisplayNode().GetColorNodeID() == result.scale.colour_node.GetID()
     assert "DEMONSTRATION" in legend.GetTitleText()
+    assert f"cut-off {SIGNATURE.reference_cutoff:.2f}" in legend.GetTitleText()
+    assert "low score = few CD8 cells = high risk" in legend.GetTitleText()
+    assert "dark grey outline, no fill: not computable" in legend.GetTitleText()
     assert tuple(legend.GetPrimaryDisplayNode().GetScalarRange()) == (result.scale.low, result.scale.high)
 
     # the summary: the least-infiltrated lesion is the lowest score among those considered

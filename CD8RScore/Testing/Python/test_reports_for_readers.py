@@ -145,7 +145,7 @@ def test_the_demo_cohort_report_reads_as_a_journal_would_accept(tmp_path):
                                    reference_cutoff_source="the simulated cohort's own cut-off")
     assert reader_faults(html, results) == []
     assert html.count("<figcaption>") == len(results["files"]["figures"]) >= 8
-    assert "source: the simulated cohort's own cut-off" in html
+    assert "source: the simulated cohort&#x27;s own cut-off" in html
     assert "small: fewer than 10 progressive or 10 other lesions" in html  # e.g. the 8 adrenal lesions > 1 mL
 
 

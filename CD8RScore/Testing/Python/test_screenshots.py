@@ -1,6 +1,6 @@
 """Screenshots/render_screenshots.py renders the demo case offscreen through the MRML pipeline: the axial view
-shows the lesions in their risk colours (the least-infiltrated lesion's colour is on the picture), the 3D view
-and the table are real pictures, not blank frames."""
+shows the lesions in their risk colours (the least-infiltrated lesion's colour is on the picture) and a lesion too
+small to score as a dark grey outline; the 3D view and the table are real pictures, not blank frames."""
 from __future__ import annotations
 
 import importlib.util
@@ -12,6 +12,8 @@ import pytest
 slicer = pytest.importorskip("slicer")
 import vtk  # noqa: E402
 from vtk.util import numpy_support  # noqa: E402
+
+from CD8RScoreLib.risk_colours import NOT_COMPUTABLE_RGB  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parents[3] / "Screenshots" / "render_screenshots.py"
 
@@ -57,6 +59,10 @@ def test_axial_view_shows_the_candidate_in_its_risk_colour(script, tmp_path):
     colour = np.round(np.array(result.scale.rgb(candidate["score"])) * 255)
     outline = np.abs(axial - colour).max(axis=1) <= 2
     assert outline.sum() >= 20, "the least-infiltrated lesion's outline is not drawn in its risk colour"
+    # the lesion too small to score: an outline in the not-computable grey, no fill
+    grey = np.round(np.array(NOT_COMPUTABLE_RGB) * 255)
+    assert (np.abs(axial - grey).max(axis=1) <= 2).sum() >= 20, "the not-computable lesion's outline is not drawn"
+    assert not next(r for r in result.rows_e0 if r["lesion_id"] == script.TOO_SMALL_NAME)["computable"]
     for name in ("3d_risk_colours.png", "lesion_table.png"):
         pixels = read_png(tmp_path / name)
         assert len(np.unique(pixels, axis=0)) > 20, name
