@@ -6,12 +6,13 @@ or file name reaches the reader. Numeric cells never wrap inside a number; wide 
 from __future__ import annotations
 
 import base64
-import html
 from pathlib import Path
 
 from CD8RScoreLib import number_format as nf
 from CD8RScoreLib.provenance import provenance_html
 
+from .report_html import escape as _e
+from .report_html import table as _table
 from .report_text import ReportFigure, label
 from .small_groups import auc_is_small, auc_note, comparison_is_small, comparison_note
 
@@ -26,20 +27,6 @@ STYLE = (
     "figure{margin:1em 0;max-width:100%}img{max-width:100%;height:auto;border:1px solid #ddd}"
     "figcaption{font-size:0.9em;max-width:60em;margin-top:0.3em}"
 )
-
-
-def _e(text) -> str:
-    return html.escape(str(text))
-
-
-def _table(header: list[str], rows: list[list], text_columns: "set[int] | None" = None) -> str:
-    """A table whose cells are HTML already; columns not in ``text_columns`` (default: all but the first) are
-    numeric: right-aligned and never wrapped inside a number."""
-    text_columns = {0} if text_columns is None else text_columns
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" if i in text_columns else f"<td class='n'>{c}</td>"
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
-    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _figure(number: int, figure: ReportFigure, folder: Path) -> str:

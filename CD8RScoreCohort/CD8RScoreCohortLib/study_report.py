@@ -6,7 +6,7 @@ from typing import Callable
 
 from CD8RScoreLib import number_format as nf
 
-from .report import _table
+from .report_html import table as _table
 from .report_text import label
 
 ENDPOINT_TITLES = {"os": "Overall survival", "pfs": "Progression-free survival"}
