@@ -111,7 +111,7 @@ def recist_section(block: dict) -> list[str]:
     return ["<h2>Patient response at the first evaluation (RECIST 1.1)</h2>",
             f"<p>{html.escape(block['definition'])}; nodes measured by their "
             f"{html.escape(block['nodes_measured_by'])}. {block['n_patients_with_e1']} patients with an E1 CT; "
-            "per-patient responses in recist_e1.csv and patient_metrics.csv (recist_e1).</p>",
+            "per-patient responses in the files recist_e1.csv and patient_metrics.csv.</p>",
             _table(["response", "patients", "% of patients with E1"], rows),
             f"<p>Objective response rate (CR + PR): {orr['k']}/{orr['n']} = {nf.fixed(orr['estimate'], 2)} (95 % CI "
             f"{nf.ci(orr['ci95'], 2)}, exact).</p>"]
