@@ -67,7 +67,8 @@ def _at_risk_table(ax, time: np.ndarray, groups: list[tuple[str, np.ndarray, str
             fontweight="bold")
     for row, (name, mask, colour) in enumerate(groups):
         y = -0.27 - 0.075 * row
-        ax.text(-0.02, y, name, transform=ax.transAxes, ha="right", va="center", fontsize=TEXT_PT, color=colour)
+        ax.annotate(name, xy=(0.0, y), xycoords="axes fraction", xytext=(-16, 0), textcoords="offset points",
+                    ha="right", va="center", fontsize=TEXT_PT, color=colour)  # clear of a 3-digit count at 0
         for t, n in zip(ticks, at_risk_counts(time[mask], ticks)):
             ax.text(t, y, str(n), transform=along_x, ha="center", va="center", fontsize=TEXT_PT)
 
