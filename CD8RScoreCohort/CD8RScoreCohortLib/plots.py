@@ -102,7 +102,8 @@ def km_groups_plot(time, event, group, order: list[tuple[str, str]], title: str,
                                    linestyle="--" if small else "-")
         rows.append((name, mask, colour))
     end = max(float(time.max()) if time.size else 1.0, 1.0)
-    ax.set_xticks(np.arange(0.0, end + 1e-9, 12.0 if end > 24 else 3.0))
+    step = 12.0 * math.ceil(end / 12.0 / 9) if end > 24 else 3.0  # whole years, at most 10 ticks
+    ax.set_xticks(np.arange(0.0, end + 1e-9, step))
     ax.set_xlim(0, end * 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Survival probability")
