@@ -13,7 +13,7 @@ from CD8RScoreLib.provenance import provenance_html
 
 from .report_html import escape as _e
 from .report_html import table as _table
-from .report_text import ReportFigure, label
+from .report_text import SET_LABELS, ReportFigure, label
 from .small_groups import auc_is_small, auc_note, comparison_is_small, comparison_note
 
 STYLE = (
@@ -202,8 +202,9 @@ def build_report(results: dict, figures: "list[ReportFigure]", folder) -> str:
         opt = b["optimised_cutoff"]
         for part in ("train", "test"):
             if opt.get(part):
-                km_rows += [_km_row(f"minimum score > {_cutoff(opt)}, {label(part)} (high)", opt[part]["km_high"]),
-                            _km_row(f"minimum score ≤ {_cutoff(opt)}, {label(part)} (low)", opt[part]["km_low"])]
+                group = f"{_cutoff(opt)}, {label(part, SET_LABELS)}"
+                km_rows += [_km_row(f"minimum score > {group} (high)", opt[part]["km_high"]),
+                            _km_row(f"minimum score ≤ {group} (low)", opt[part]["km_low"])]
         parts.append("<h3>Kaplan-Meier</h3><p>Median (months) and survival at 12 and 24 months with 95 % CIs "
                      "(Greenwood, log scale, as R's survfit); NR: not reached; –: no one followed so long.</p>"
                      + _table(["group", "n", "events", "median (95 % CI)", "12-month survival (95 % CI)",
