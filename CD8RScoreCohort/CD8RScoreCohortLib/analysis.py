@@ -32,7 +32,7 @@ from .multivariate import backward_stepwise, strip_model, univariate
 from .nomogram import nomogram_model, plot_nomogram, risk_profiles
 from .patient_level import (CUTOFF_ENDPOINT, ENDPOINTS, PRIMARY_METRIC, analyse_patients, patient_metrics,
                             pd_prediction, progressive_disease_definition, progressive_disease_truth)
-from .report_text import ReportFigure, label
+from .report_text import ReportFigure, label, term_label
 from .small_groups import (MIN_EVENTS, MIN_LESIONS_PER_CLASS, MIN_PATIENTS_PER_GROUP, auc_is_small,
                            comparison_is_small)
 from .study import analyse_study, make_study_figures, study_table_rows
@@ -466,7 +466,8 @@ def _make_figures(out_dir: Path, results: dict, lesions: pd.DataFrame, resp: pd.
                              "hr": r["hr"], "ci95": r["ci95"], "p": r["p_wald"], "small": comparison_is_small(r)})
         for u in univariate_rows[endpoint]:
             for term in u["terms"]:
-                rows.append({"label": term["term"], "hr": term["hr"], "ci95": term["ci95"], "p": term["p_wald"]})
+                rows.append({"label": term_label(term["term"]), "hr": term["hr"], "ci95": term["ci95"],
+                             "p": term["p_wald"]})
         file = f"forest_{endpoint}.png"
         plots.forest_plot(rows, out_dir / file, f"Univariate hazard ratios, {ENDPOINT_NAMES[endpoint]}{sim_title}")
         figures.append(ReportFigure(file, (

@@ -13,6 +13,7 @@ import numpy as np
 from lifelines import KaplanMeierFitter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from CD8RScoreLib import number_format as nf
@@ -152,6 +153,9 @@ def forest_plot(rows: list[dict], path, title: str) -> None:
                 transform=ax.get_yaxis_transform(), va="center", fontsize=TEXT_PT, color=colour)
     ax.axvline(1.0, color="grey", ls="--", lw=0.8)
     ax.set_xscale("log")
+    # plain numbers on the log axis: its default labels are mathtext ("10^0"), drawn raw when text is literal
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(range(len(rows), 0, -1))
     ax.set_yticklabels([r["label"] + (" (small)" if r.get("small") else "") for r in rows], fontsize=TEXT_PT)
     for tick, r in zip(ax.get_yticklabels(), rows):

@@ -13,7 +13,7 @@ from CD8RScoreLib.provenance import provenance_html
 
 from .report_html import escape as _e
 from .report_html import table as _table
-from .report_text import SET_LABELS, ReportFigure, label
+from .report_text import SET_LABELS, ReportFigure, label, term_label
 from .small_groups import auc_is_small, auc_note, comparison_is_small, comparison_note
 
 STYLE = (
@@ -223,10 +223,10 @@ def build_report(results: dict, figures: "list[ReportFigure]", folder) -> str:
         urows = []
         for u in uni:
             if not u["terms"]:
-                urows.append([_e(u["variable"]), nf.MISSING, nf.MISSING, nf.MISSING, nf.MISSING,
-                              _e(u.get("note", ""))])
+                urows.append([_e(term_label(u["variable"])), nf.MISSING, nf.MISSING, nf.MISSING, nf.MISSING,
+                              _e(term_label(u.get("note", "")))])
             for t in u["terms"]:
-                urows.append([_e(t["term"]), nf.estimate(u["n"]), nf.estimate(t["hr"]),
+                urows.append([_e(term_label(t["term"])), nf.estimate(u["n"]), nf.estimate(t["hr"]),
                               nf.ci(t["ci95"]) if t.get("hr") is not None else nf.MISSING, nf.p_value(u["p"]),
                               _e(t.get("note", ""))])
         parts.append("<h3>Univariate Cox</h3>" + _table(["term", "n", "HR", "95 % CI", "p (LRT)", "note"], urows,
@@ -235,11 +235,11 @@ def build_report(results: dict, figures: "list[ReportFigure]", folder) -> str:
         parts.append(f"<h3>Multivariate Cox (backward selection from univariate p &lt; {_e(sel['entry_p'])})</h3>")
         if pl["multivariate"][endpoint]:
             parts.append(_table(["term", "HR", "95 % CI", "Wald p"],
-                                [[_e(t["term"]), nf.estimate(t["hr"]), nf.ci(t["ci95"]), nf.p_value(t["p_wald"])]
-                                 for t in pl["multivariate"][endpoint]]))
+                                [[_e(term_label(t["term"])), nf.estimate(t["hr"]), nf.ci(t["ci95"]),
+                                  nf.p_value(t["p_wald"])] for t in pl["multivariate"][endpoint]]))
             parts.append(f"<p>n = {sel['n']}, events = {sel['events']}.</p>")
         else:
-            parts.append(f"<p>{_e(sel.get('note', 'no model'))}</p>")
+            parts.append(f"<p>{_e(term_label(sel.get('note', 'no model')))}</p>")
     pdp = pl["progressive_disease_prediction"]
     parts.append("<h2>Predicting progressive disease at E1</h2>"
                  f"<p>{_e(pdp['rule'])}; cut-off {_e(_cutoff(pdp))} ({_e(pdp['cutoff_source'])}). "
@@ -257,7 +257,7 @@ def build_report(results: dict, figures: "list[ReportFigure]", folder) -> str:
     nomo = pl["nomogram"]
     parts.append("<h2>Nomogram</h2>")
     if nomo.get("available"):
-        names = {v["variable"]: v["label"] for v in nomo["variables"]}
+        names = {v["variable"]: term_label(v["label"]) for v in nomo["variables"]}
         prow = [["; ".join(f"{_e(text)}: {_e(p[n])}" for n, text in names.items()),
                  nf.estimate(round(p["total_points"], 1))]
                 + [nf.fixed(p[f"os_{t:g}_months"], 2) for t in nomo["times_months"]] for p in nomo["profiles"]]

@@ -32,6 +32,11 @@ ASSOCIATION_LABELS = {
     "spearman_score_vs_diameter_mm": "score vs baseline longest axial diameter (mm)",
     "spearman_score_vs_volume_change_pct": "score vs volume change E0 to E1 (%)",
 }
+VARIABLE_LABELS = {
+    "n_lesions": "number of lesions", "recist_e1": "RECIST 1.1 response at E1",
+    "min_score_optimised": "minimum score (optimised cut-off)",
+    "min_score_optimised_class": "minimum score class (optimised cut-off)",
+}
 SET_LABELS = {"train": "training set", "test": "test set", "all": "all patients"}
 ENDPOINT_LABELS = {"os": "overall survival", "pfs": "progression-free survival"}
 
@@ -45,6 +50,13 @@ def label(key: str, labels: "dict[str, str] | None" = None) -> str:
     return key.replace("_gt_", " > ").replace("_", " ")
 
 
+def term_label(text: str) -> str:
+    """A model term, table variable or note in words: each variable name with a label is replaced by it
+    ("n_lesions > 6" -> "number of lesions > 6"); other names (the user's column names) are kept as written."""
+    return _VARIABLE.sub(lambda m: VARIABLE_LABELS[m.group(0)], str(text))
+
+
+_VARIABLE = re.compile(r"(?<![\w.])(" + "|".join(sorted(VARIABLE_LABELS, key=len, reverse=True)) + r")(?![\w.])")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 

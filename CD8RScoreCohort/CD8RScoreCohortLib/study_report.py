@@ -7,7 +7,7 @@ from typing import Callable
 from CD8RScoreLib import number_format as nf
 
 from .report_html import table as _table
-from .report_text import label
+from .report_text import label, term_label
 
 ENDPOINT_TITLES = {"os": "Overall survival", "pfs": "Progression-free survival"}
 
@@ -89,17 +89,17 @@ def model_choices_section(choices: dict) -> list[str]:
         removed = ", ".join(f"{s['removed']} (AIC {nf.estimate(s['aic'], 5)})" if s["aic"] is not None
                             else f"{s['removed']} ({s.get('why', '')})" for s in aic["steps"]) or "none"
         parts.append(f"<p><b>{html.escape(aic['rule'])}</b>: n = {aic.get('n')}, events = {aic.get('events')}; "
-                     f"removed in turn: {html.escape(removed)}; final AIC {nf.estimate(aic.get('aic'), 5)}."
-                     f" {html.escape(aic.get('note', ''))}</p>")
+                     f"removed in turn: {html.escape(term_label(removed))}; final AIC {nf.estimate(aic.get('aic'), 5)}."
+                     f" {html.escape(term_label(aic.get('note', '')))}</p>")
         for key in ("aic_backward", "reference_cutoff_score", "with_n_lesions"):
             res = models[key]
             title = res.get("what", "final model by AIC")
             if not res["terms"]:
-                parts.append(f"<p>{html.escape(title)}: {html.escape(res.get('note', 'no variable'))}</p>")
+                parts.append(f"<p>{html.escape(title)}: {html.escape(term_label(res.get('note', 'no variable')))}</p>")
                 continue
             parts.append(f"<p>{html.escape(title)} (n = {res['n']}, events = {res['events']})</p>" + _table(
                 ["term", "HR", "95 % CI", "Wald p"],
-                [[html.escape(t["term"]), nf.estimate(t["hr"]), nf.ci(t["ci95"]), nf.p_value(t["p_wald"])]
+                [[html.escape(term_label(t["term"])), nf.estimate(t["hr"]), nf.ci(t["ci95"]), nf.p_value(t["p_wald"])]
                  for t in res["terms"]]))
     return parts
 
@@ -125,13 +125,15 @@ def tables_section(t1: dict, t2: dict) -> list[str]:
              " Also table1_baseline.csv.</p>"]
     rows = table_rows(t1, t1["groups"])
     parts.append(_table(["variable", "level", ""] + t1["groups"],
-                        [[html.escape(str(r[k])) for k in ["variable", "level", "statistic"] + t1["groups"]]
+                        [[html.escape(term_label(r["variable"]))] + [html.escape(str(r[k])) for k in
+                                                                    ["level", "statistic"] + t1["groups"]]
                          for r in rows]))
     parts += ["<h2>Table 2: lesions at baseline (E0) and first evaluation (E1)</h2>",
               f"<p>{html.escape(t2['note'])}. Also table2_lesions_e0_e1.csv.</p>"]
     rows = table_rows(t2, t2["sets"])
     parts.append(_table(["variable", "level", ""] + t2["sets"] + ["test", "p"],
-                        [[html.escape(str(r[k])) for k in ["variable", "level", "statistic"] + t2["sets"] + ["test"]]
+                        [[html.escape(term_label(r["variable"]))] + [html.escape(str(r[k])) for k in
+                                                                    ["level", "statistic"] + t2["sets"] + ["test"]]
                          + [nf.p_value(r["p"])] for r in rows]))
     return parts
 
