@@ -36,6 +36,8 @@ VARIABLE_LABELS = {
     "n_lesions": "number of lesions", "recist_e1": "RECIST 1.1 response at E1",
     "min_score_optimised": "minimum score (optimised cut-off)",
     "min_score_optimised_class": "minimum score class (optimised cut-off)",
+    "min_score_reference_class": "minimum score class (reference cut-off)",
+    "n_organ_sites": "number of organ sites", "rmh_score": "RMH score", "grim_score": "GRIm score",
 }
 SET_LABELS = {"train": "training set", "test": "test set", "all": "all patients"}
 ENDPOINT_LABELS = {"os": "overall survival", "pfs": "progression-free survival"}
