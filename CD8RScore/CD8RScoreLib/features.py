@@ -24,9 +24,9 @@ from .mask_box import grown_box
 def radiomics_errors_only():
     """pyradiomics logs errors only while the block runs; its logger's level is restored after, so a host
     application (Slicer, SlicerRadiomics) keeps its own settings."""
-    feature_classes()  # imports pyradiomics first: its import sets the logger's level (INFO), which would undo ours
     logger = logging.getLogger("radiomics")
-    previous = logger.level
+    previous = logger.level  # the host's level, read before pyradiomics' first import sets its own (INFO)
+    feature_classes()  # imports pyradiomics before our level is set, so its import cannot undo it
     logger.setLevel(logging.ERROR)
     try:
         yield
