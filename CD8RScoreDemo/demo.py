@@ -5,7 +5,11 @@
    The same baseline CT as a DICOM series with a DICOM SEG and an RTSTRUCT: scored from each, with a DICOM SR.
    A PACS-like DICOM tree of three synthetic patients at baseline and follow-up, indexed into a batch manifest.
 2. The real lung samples (pyradiomics test data, BSD): score them as shipped.
-3. A simulated cohort the size and shape of the melanoma study: the cohort statistics and the HTML report.
+3. A simulated cohort the size and shape of the melanoma study: the cohort statistics and the HTML report; and a
+   3-patient simulated cohort for trying what the analysis says of a cohort too small for some of its parts.
+4. Inputs for the signature tools: the simulated radiogenomic training set the demonstration signature is fitted on
+   (candidate features and target), and the synthetic patient's features as a LIFEx export.
+5. A batch manifest of the synthetic patient's two CTs.
 Every score is computed with the demonstration signature and says so.
 """
 from __future__ import annotations
@@ -52,6 +56,32 @@ def write_synthetic_case(folder: Path) -> dict[str, Path]:
     paths["locations"] = folder / f"{DEMO_PATIENT}_locations.csv"
     atomic_write_text(paths["locations"], "\n".join(lines) + "\n")
     return paths
+
+
+def write_manifest(case: dict[str, Path]) -> Path:
+    """The batch manifest of the synthetic patient's E0 and E1 CTs (paths relative to the manifest)."""
+    path = case["locations"].parent / "manifest.csv"
+    lines = ["patient_id,timepoint,image,segmentation,locations,kvp"] + [
+        f"{DEMO_PATIENT},{tp},{case[f'{tp}_image'].name},{case[f'{tp}_labels'].name},{case['locations'].name},120"
+        for tp in ("E0", "E1")]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return path
+
+
+def write_signature_inputs(folder: Path, case: dict[str, Path]) -> None:
+    """The signature tools' inputs: the simulated training set (features and target) of the demonstration signature,
+    and the synthetic patient's baseline features as a LIFEx export."""
+    from CD8RScoreLib.demo_signature import simulate_training_set
+    from CD8RScoreLib.lesion_table import read_csv
+    from CD8RScoreLib.lifex_import import write_lifex_export
+
+    features, target = simulate_training_set(folder)
+    extracted = folder / f"{DEMO_PATIENT}_E0_features.csv"
+    _cli("extract", "--image", case["E0_image"], "--segmentation", case["E0_labels"], "--locations", case["locations"],
+         "--kvp", "120", "--patient-id", DEMO_PATIENT, "--out", extracted)
+    write_lifex_export(folder / "lifex_export.csv", read_csv(extracted)[1])
+    print(f"signature tools' inputs: training set {features.name} and {target.name} (SIMULATED), LIFEx export "
+          f"lifex_export.csv -> {folder}", file=sys.stderr)
 
 
 def run_dicom_round_trip(out: Path, case: dict[str, Path]) -> None:
@@ -129,6 +159,10 @@ def run_demo(out: Path) -> None:
                                        "lesions low, as in the melanoma study)",
                command=f"cd8rscore demo --out {out} (simulated cohort step)")
     print(f"simulated cohort report: {sim / 'analysis' / 'report.html'}", file=sys.stderr)
+    small = write_simulated_cohort(out / "small_cohort", n_patients=3, seed=2022)
+    print(f"a 3-patient simulated cohort: {small[0]}, {small[1]}", file=sys.stderr)
+    write_signature_inputs(out / "signature_training", case)
+    write_manifest(case)
     print(f"lesion tables: {out}/lesions_E0.csv, lesions_E1.csv; patient summary: patients_E0.csv; "
           f"response: response.csv; cohort: cohort.csv", file=sys.stderr)
 
@@ -141,6 +175,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add ``demo`` to the ``cd8rscore`` subparsers (entry point group ``cd8rscore.commands``)."""
-    p = subparsers.add_parser("demo", help="the whole flow on embedded data, offline")
-    p.add_argument("--out", required=True, help="output folder")
+    from CD8RScoreLib.cli import example
+
+    p = subparsers.add_parser(
+        "demo", help="the whole flow on embedded data, offline",
+        description="Run the whole flow on data the project carries or makes, offline: a SYNTHETIC patient at "
+                    "baseline and follow-up (score, patient summary, response, cohort table, DICOM SEG, RTSTRUCT "
+                    "and SR), the two real lung sample CTs, the cohort statistics of a SIMULATED cohort of the "
+                    "melanoma study's size, a 3-patient simulated cohort, the signature tools' inputs (a simulated "
+                    "training set and a LIFEx export) and a batch manifest. Every score uses the DEMONSTRATION "
+                    "signature. `make demo` runs it into demo-output/.",
+        epilog=example("cd8rscore demo --out demo-output"))
+    p.add_argument("--out", required=True, help="output folder (created if absent)")
     p.set_defaults(func=cmd_demo)

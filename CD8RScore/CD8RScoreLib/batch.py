@@ -583,8 +583,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add the ``batch`` subcommand."""
-    p = subparsers.add_parser("batch", help="score every case of a manifest on local processes or a dask cluster",
-                              description="Score a cohort: one task per (patient, timepoint), resumable.")
+    from .cli import example
+
+    p = subparsers.add_parser(
+        "batch", help="score every case of a manifest on local processes or a dask cluster",
+        description="Score a cohort: one task per (patient, timepoint) of the manifest, on local worker processes or "
+                    "a running Dask cluster. Every finished case is journalled beside --out, so an interrupted run "
+                    "continues with --resume; a case that fails keeps its rows with the error (exit 1).",
+        epilog=example("cd8rscore batch --manifest demo-output/synthetic/manifest.csv --out my-results/batch.csv"))
     p.add_argument("--manifest", required=True,
                    help="CSV: patient_id, timepoint, image, segmentation[, locations, kvp]; paths relative to it")
     p.add_argument("--out", required=True, help="lesion table CSV to write (journal: <out>.journal/ beside it)")

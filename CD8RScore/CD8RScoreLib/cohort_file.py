@@ -144,10 +144,14 @@ def cmd_cohort_add(args) -> int:
 
 def register(subparsers) -> None:
     """Add the ``cohort-add`` subcommand."""
+    from .cli import example
+
     p = subparsers.add_parser(
         "cohort-add", help="append a patient's lesion rows to a cohort CSV (atomic, safe with concurrent writers)",
         description="Append a lesion table to a cohort file. An existing (patient_id, timepoint) is refused "
-                    "unless --replace is given; the cohort file is rewritten atomically under a lock.")
+                    "unless --replace is given; the cohort file is rewritten atomically under a lock.",
+        epilog=example("cd8rscore cohort-add --lesions demo-output/lesions_E0.csv --cohort my-results/cohort.csv",
+                       "cd8rscore cohort-add --lesions demo-output/lesions_E1.csv --cohort my-results/cohort.csv"))
     p.add_argument("--lesions", required=True, help="lesion table CSV written by `cd8rscore score`")
     p.add_argument("--cohort", required=True, help="cohort CSV to append to (created if absent)")
     p.add_argument("--replace", action="store_true",

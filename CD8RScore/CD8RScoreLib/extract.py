@@ -93,12 +93,16 @@ def cmd_extract(args) -> int:
 
 def register(subparsers) -> None:
     """Add the ``extract`` subcommand."""
-    from .cli import add_case_options
+    from .cli import add_case_options, example
 
     p = subparsers.add_parser(
         "extract", help="every candidate feature of every lesion's core and ring, for building a signature",
         description="Candidate features (first-order, GLCM, GLRLM, GLSZM, NGTDM of core and ring; IBSI names) of "
-                    "every lesion, with location and kVp: the input of fit-signature and validate-signature.")
+                    "every lesion, with location and kVp: the input of fit-signature and validate-signature.",
+        epilog=example("cd8rscore extract --image demo-output/synthetic/SYNTHETIC-001_E0_image.nrrd "
+                       "--segmentation demo-output/synthetic/SYNTHETIC-001_E0_labels.nrrd "
+                       "--locations demo-output/synthetic/SYNTHETIC-001_locations.csv --kvp 120 "
+                       "--out my-results/features.csv"))
     add_case_options(p)
     p.add_argument("--patient-id", help="patient identifier (default: DICOM PatientID or the image file name)")
     p.add_argument("--out", required=True, help="candidate-features CSV to write")

@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import InputError
 from .feature_table import INFO_COLUMNS, KEY_COLUMNS, candidate_column
 from .features import FEATURES
-from .lesion_table import write_csv
+from .lesion_table import atomic_write_text, write_csv
 
 ROI_COLUMNS = ("INFO_NameOfRoi", "NameOfRoi", "ROI")
 PATIENT_COLUMNS = ("INFO_PatientID", "PatientID", "Patient")
@@ -91,6 +91,21 @@ def read_lifex_export(path: "str | Path", patient_id: "str | None" = None, locat
     return candidates, list(lesions.values()), skipped
 
 
+def write_lifex_export(path: "str | Path", rows: list[dict]) -> None:
+    """Feature-table rows (``extract``'s) in LIFEx's export layout: two ROIs per lesion, ``<lesion>_core`` and
+    ``<lesion>_ring``, one column per LIFEx feature name; what ``import-lifex`` reads (the demo writes one)."""
+    named = [info for info in FEATURES.values() if info.lifex_name]
+    lines = [["INFO_PatientID", "INFO_NameOfRoi"] + [info.lifex_name for info in named]]
+    for row in rows:
+        for voi in ("core", "ring"):
+            values = [row.get(candidate_column(voi, info.ibsi_column)) for info in named]
+            lines.append([row["patient_id"], f"{row['lesion_id']}_{voi}"]
+                         + ["" if v is None else str(v) for v in values])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(lines)
+    atomic_write_text(path, buffer.getvalue())
+
+
 def cmd_import_lifex(args) -> int:
     from .cli import read_locations
 
@@ -106,13 +121,19 @@ def cmd_import_lifex(args) -> int:
 
 def register(subparsers) -> None:
     """Add the ``import-lifex`` subcommand."""
+    from .cli import example
+
     p = subparsers.add_parser(
         "import-lifex", help="a LIFEx feature export as a candidate-features table",
         description="Read a LIFEx feature export (one row per ROI named <lesion>_core / <lesion>_ring, LIFEx "
-                    "feature names) into the candidate-features table of extract, to score or fit from.")
+                    "feature names) into the candidate-features table of extract, to score or fit from.",
+        epilog=example("cd8rscore import-lifex --lifex demo-output/signature_training/lifex_export.csv "
+                       "--locations demo-output/synthetic/SYNTHETIC-001_locations.csv --kvp 120 "
+                       "--out my-results/lifex_features.csv"))
     p.add_argument("--lifex", required=True, help="LIFEx feature export CSV")
     p.add_argument("--patient-id", help="patient identifier (default: the export's patient column)")
-    p.add_argument("--locations", help="CSV with columns lesion, location")
-    p.add_argument("--kvp", type=float, help="peak kilovoltage of the scan (kV)")
+    p.add_argument("--locations", help="CSV with columns lesion, location (default: every lesion 'other')")
+    p.add_argument("--kvp", type=float, help="peak kilovoltage of the scan (kV); default: the signature's assumed "
+                                             "value when scored")
     p.add_argument("--out", required=True, help="candidate-features CSV to write")
     p.set_defaults(func=cmd_import_lifex)

@@ -309,11 +309,15 @@ def cmd_fit_signature(args) -> int:
 
 def register(subparsers) -> None:
     """Add the ``fit-signature`` subcommand."""
+    from .cli import example
+
     p = subparsers.add_parser(
         "fit-signature", help="fit a signature by cross-validated elastic net (the method of Sun et al. 2018)",
         description="Elastic net of a lesion-level target (e.g. CD8B expression) on the candidate features, "
                     "penalty by K-fold CV with the one-standard-error rule, OLS refit of the retained "
-                    "candidates; writes a signature file with status 'custom'.")
+                    "candidates; writes a signature file with status 'custom'.",
+        epilog=example("cd8rscore fit-signature --features demo-output/signature_training/demo_training_features.csv "
+                       "--target demo-output/signature_training/demo_training_target.csv --out my-results/my_signature.json"))
     p.add_argument("--features", required=True, help="candidate-features CSV (cd8rscore extract / import-lifex)")
     p.add_argument("--target", required=True, help="CSV: patient_id, lesion_id, target (at least 20 rows)")
     p.add_argument("--out", required=True, help="signature JSON to write")

@@ -229,18 +229,31 @@ def cmd_compare_signatures(args) -> int:
 
 def register(subparsers) -> None:
     """Add the ``validate-signature`` and ``compare-signatures`` subcommands."""
-    p = subparsers.add_parser("validate-signature", help="a signature's scores against a lesion-level target",
-                              description="Spearman and Pearson with CIs, calibration plot, AUC for the top vs the "
-                                          "bottom target tertile, and a one-page HTML report.")
+    from .cli import example
+
+    p = subparsers.add_parser(
+        "validate-signature", help="a signature's scores against a lesion-level target",
+        description="Score the lesions of a candidate-features table with a signature and compare the scores with "
+                    "a lesion-level target (e.g. CD8B expression): Spearman and Pearson with CIs, calibration "
+                    "plot, AUC for the top vs the bottom target tertile, and a one-page HTML report.",
+        epilog=example("cd8rscore validate-signature --signature "
+                       "CD8RScore/Resources/Signatures/cd8rscore-demonstration.json "
+                       "--features demo-output/signature_training/demo_training_features.csv "
+                       "--target demo-output/signature_training/demo_training_target.csv --out my-results/validation"))
     p.add_argument("--signature", required=True, help="signature JSON")
     p.add_argument("--features", required=True, help="candidate-features CSV (cd8rscore extract / import-lifex)")
     p.add_argument("--target", required=True, help="CSV: patient_id, lesion_id, target")
     p.add_argument("--out", required=True, help="folder for validation.json, calibration.png, report.html")
     p.set_defaults(func=cmd_validate_signature)
 
-    p = subparsers.add_parser("compare-signatures", help="agreement of two signatures on the same lesions",
-                              description="Spearman, Bland-Altman and reclassification at the reference cut-offs; "
-                                          "JSON on stdout, the plot and the JSON in --out.")
+    p = subparsers.add_parser(
+        "compare-signatures", help="agreement of two signatures on the same lesions",
+        description="Score the same lesions with two signatures: Spearman, Bland-Altman and reclassification at the "
+                    "reference cut-offs; JSON on stdout, the plot and the JSON in --out.",
+        epilog=example("cd8rscore compare-signatures CD8RScore/Resources/Signatures/cd8rscore-demonstration.json "
+                       "my-results/my_signature.json --features demo-output/signature_training/demo_training_features.csv "
+                       "--out my-results/comparison",
+                       note="my_signature.json is what the example of `cd8rscore fit-signature --help` writes."))
     p.add_argument("a", help="first signature JSON")
     p.add_argument("b", help="second signature JSON")
     p.add_argument("--features", required=True, help="candidate-features CSV")

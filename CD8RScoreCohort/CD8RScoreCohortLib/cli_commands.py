@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from CD8RScoreLib.cli import check_seed
+from CD8RScoreLib.cli import check_seed, example
 from CD8RScoreLib.errors import InputError
 from CD8RScoreLib.lesion_table import parse_float, read_csv
 
@@ -112,11 +112,18 @@ def register(subparsers) -> None:
                    help="patient metrics use lesions larger than this (mL)")
     p.set_defaults(func=cmd_cohort)
 
-    p = subparsers.add_parser("cutpoint", help="maximally selected log-rank cut-point (maxstat / survminer)")
-    p.add_argument("--data", required=True, help="CSV file")
+    p = subparsers.add_parser(
+        "cutpoint", help="maximally selected log-rank cut-point (maxstat / survminer)",
+        description="The cut-point of one variable that maximises the standardised log-rank statistic between the "
+                    "patients at or below it and those above it (R's maxstat / survminer::surv_cutpoint), with "
+                    "the Lausen-Schumacher p-value corrected for the search; JSON on stdout. Rows with a missing "
+                    "value are left out and counted.",
+        epilog=example("cd8rscore cutpoint --data demo-output/simulated_cohort/analysis/patient_metrics.csv "
+                       "--time os_time --event os_event --variable score_min"))
+    p.add_argument("--data", required=True, help="CSV file with one row per patient")
     p.add_argument("--time", required=True, help="time column")
     p.add_argument("--event", required=True, help="event column (1 = event, 0 = censored)")
     p.add_argument("--variable", required=True, help="column to cut")
     p.add_argument("--minprop", type=float, default=DEFAULT_MINPROP,
-                   help="smallest fraction per group (maxprop = 1 - minprop)")
+                   help="smallest fraction of the patients in each group (maxprop = 1 - minprop)")
     p.set_defaults(func=cmd_cutpoint)
