@@ -309,11 +309,16 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add the ``index`` subcommand."""
+    from .cli import example
+
     p = subparsers.add_parser(
         "index", help="write the batch manifest of a DICOM folder tree (a PACS or CD export) from its headers",
         description="Pair every CT series with its DICOM SEG or RTSTRUCT by the referenced series UID, order each "
                     "patient's studies into E0 and E1, and write the manifest `batch` reads; every file not used "
-                    "is listed with its reason in <out stem>_unused.csv.")
+                    "is listed with its reason in <out stem>_unused.csv.",
+        epilog=example("cd8rscore index --dicom-root demo-output/dicom_tree --out my-results/tree/manifest.csv",
+                       note="Then `cd8rscore batch --manifest my-results/tree/manifest.csv --out "
+                            "my-results/tree/lesions.csv` scores it (docs/dicom-index.md)."))
     p.add_argument("--dicom-root", required=True, help="root folder of the DICOM files (a DICOMDIR in it is fine)")
     p.add_argument("--out", required=True, help="manifest CSV to write (series lists go to <out stem>_series/)")
     p.add_argument("--replace", action="store_true", help="replace an existing manifest (it may hold your edits)")
