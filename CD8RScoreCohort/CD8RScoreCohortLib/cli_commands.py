@@ -100,7 +100,18 @@ def cmd_cutpoint(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add ``cohort`` and ``cutpoint`` to an argparse subparsers object."""
-    p = subparsers.add_parser("cohort", help="cohort statistics: lesion progression, survival, report")
+    p = subparsers.add_parser(
+        "cohort", help="cohort statistics: lesion progression, survival, report",
+        description="The cohort statistics of the melanoma study (Sun et al., J Immunother Cancer 2022) on a lesion "
+                    "table of many patients (E0 and E1 rows: cohort-add or batch) and a clinical table (one row per "
+                    "patient: patient_id, os_time, os_event, pfs_time, pfs_event in months and 1 = event / 0 = "
+                    "censored; other columns are covariates): lesion-level AUCs of the score for progression, "
+                    "patient-level heterogeneity metrics against overall and progression-free survival at the "
+                    "reference and at optimised cut-offs, univariate and multivariate Cox models, progressive-disease "
+                    "prediction, the paper's tables and figures and a nomogram. Writes results.json, report.html, "
+                    "CSV tables and PNG figures into --out.",
+        epilog=example("cd8rscore cohort --lesions demo-output/simulated_cohort/lesions.csv --clinical "
+                       "demo-output/simulated_cohort/clinical.csv --reference-cutoff 1.72 --out my-results/cohort"))
     p.add_argument("--lesions", required=True, help="lesion table CSV with E0 and E1 rows")
     p.add_argument("--clinical", required=True,
                    help="clinical CSV: patient_id, os_time, os_event, pfs_time, pfs_event (months; 1/0), covariates")
