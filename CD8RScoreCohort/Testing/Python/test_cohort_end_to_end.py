@@ -2,6 +2,7 @@
 a self-contained report, and recovery of the simulated effect of the minimum score (HR 0.35 high vs low)."""
 import json
 import re
+from html import escape
 
 import pytest
 
@@ -55,6 +56,32 @@ def test_outputs_written_and_report_self_contained(run136):
     assert NOTICE in html[:3000] and "cd8rscore-demonstration" in html[:3000] and "SIMULATED" in html[:3000]
     assert html.count("data:image/png;base64,") == len(figures)
     assert not re.search(r"""src=["'](?!data:)""", html)  # nothing loaded from outside the file
+
+
+def test_every_item_of_the_paper_has_its_figure_with_a_caption_and_its_table(run136):
+    out, r = run136
+    captions = r["files"]["figure_captions"]
+    for endpoint in ("os", "pfs"):
+        for name in (f"km_{endpoint}_three_groups.png", f"km_{endpoint}_whole_cohort.png",
+                     f"km_{endpoint}_no_scored_lesion_vs_rest.png"):
+            assert name in captions
+    assert {"forest_os_metrics_train_test.png", "km_os_min_optimised_train.png",
+            "progression_by_reference_class.png"} <= set(captions)
+    html = (out / "report.html").read_text()
+    for caption in captions.values():
+        assert f"<figcaption>{escape(caption)}</figcaption>" in html
+    for heading in ("Table 1: baseline characteristics", "Table 2: lesions at baseline", "Whole cohort survival",
+                    "Patient response at the first evaluation (RECIST 1.1)", "Other model choices",
+                    "Organ sites and prognostic scores", "Further panels"):
+        assert heading in html, heading
+    for name in ("table1_baseline.csv", "table2_lesions_e0_e1.csv", "whole_cohort_survival.csv", "numbers_at_risk.csv",
+                 "follow_up.csv", "recist_e1.csv", "model_choices.csv", "spearman_panels.csv"):
+        assert name in r["files"]["tables"], name
+    # the simulated cohort's 3 groups: the minimum score low group dies sooner than the high group
+    three = r["study"]["whole_cohort"]["os"]["three_groups"]
+    high = next(c for c in three["cox"] if c["group"] == "minimum score high")
+    assert high["hr"] < 1 and three["logrank"]["df"] == 2 and sum(three["at_risk"][g][0] for g in three["groups"]) \
+        == r["study"]["whole_cohort"]["n"]
 
 
 def test_simulated_effect_of_minimum_score_is_recovered(run136):
