@@ -29,7 +29,7 @@ SLICER_ROOTS = {"slicer", "qt", "ctk", "vtk", "SampleData"}
 """Modules of the Slicer application (and its VTK, CTK and PythonQt) whose names are versioned."""
 OTHER_LIBRARIES = {"np", "numpy", "pd", "pandas", "sitk", "SimpleITK", "math", "json", "logging", "time", "os",
                    "tempfile", "importlib", "re", "typing", "dataclasses", "pathlib", "Path", "KaplanMeierFitter",
-                   "unittest"}
+                   "unittest", "subprocess"}
 """Roots whose attributes are not Slicer's."""
 PYTHON_NAMES = set(dir(unittest.TestCase)) | set(dir(str)) | set(dir(list)) | set(dir(dict)) | set(dir(Path))
 """Attribute names of Python's own classes (a self-test's assertEqual, a string's startswith): not Slicer's."""

@@ -25,6 +25,18 @@ SLICER_PYTHON = {"5.8": (3, 9), "5.10": (3, 12), "5.12": (3, 12)}
 
 API_TABLE: dict[str, tuple[str, str]] = {
     # name: (Slicer version that introduced it, tag:file it was read in)
+    '.GetItemByDataNode': ('4.10', 'v4.10.0:Libs/MRML/Core/vtkMRMLSubjectHierarchyNode.h'),
+    '.GetItemUID': ('4.10', 'v4.10.0:Libs/MRML/Core/vtkMRMLSubjectHierarchyNode.h'),
+    '.GetScene': ('4.10', 'v4.10.0:Libs/MRML/Core/vtkMRMLNode.h'),
+    '.GetSegmentIdBySegment': ('4.10', 'v4.10.0:Libs/vtkSegmentationCore/vtkSegmentation.h'),
+    '.SetSegmentOpacity3D': ('4.10', 'v4.10.0:Libs/MRML/Core/vtkMRMLSegmentationDisplayNode.h'),
+    '.SetSegmentVisibility2DFill': ('4.10', 'v4.10.0:Libs/MRML/Core/vtkMRMLSegmentationDisplayNode.h'),
+    '.SetSegmentVisibility2DOutline': ('4.10', 'v4.10.0:Libs/MRML/Core/vtkMRMLSegmentationDisplayNode.h'),
+    '.addCurrentPathToHistory': ('4.10', 'CTK ead43bc (Slicer v4.10.0):Libs/Widgets/ctkPathLineEdit.h'),
+    'SampleData.SampleDataLogic.registerCustomSampleDataSource(checksums=)':
+        ('4.11', 'v4.11.20200930:Modules/Scripted/SampleData/SampleData.py'),
+    'slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode':
+        ('4.10', 'v4.10.0:Libs/MRML/Core/vtkMRMLSubjectHierarchyNode.h'),
     '.AddAndObservePlotSeriesNodeID': ('4.10', 'v4.10.0:Libs/MRML/Core/vtkMRMLPlotChartNode.h'),
     '.AddColumn': ('4.10', 'v4.10.0:Libs/MRML/Core/vtkMRMLTableNode.h'),
     '.AddNewNodeByClass': ('4.10', 'v4.10.0:Libs/MRML/Core/vtkMRMLScene.h'),
@@ -404,18 +416,28 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
 
-def readme_minimum() -> str:
-    """The oldest Slicer the README's Slicer section states ("for Slicer 5.8 or newer")."""
+def readme_releases() -> list[str]:
+    """The Slicer releases the README's Slicer section states ("for **Slicer 5.8, 5.10 and 5.12**")."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("## In 3D Slicer", 1)[1].split("\n## ", 1)[0]
-    found = re.findall(r"Slicer\s+(\d+\.\d+)\s+or\s+newer", section)
-    assert len(set(found)) == 1, f"the README's Slicer section must state one minimum version, found {found}"
-    return found[0]
+    found = re.findall(r"\*\*Slicer\s+(\d+\.\d+(?:,\s+\d+\.\d+)*\s+and\s+\d+\.\d+)\*\*", section)
+    assert len(found) == 1, f"the README's Slicer section must state the supported releases once, found {found}"
+    return re.findall(r"\d+\.\d+", found[0])
+
+
+def readme_minimum() -> str:
+    """The oldest Slicer the README's Slicer section states."""
+    return min(readme_releases(), key=_version)
 
 
 def test_readme_and_cmake_state_the_same_minimum():
     cmake = (REPO / "CMakeLists.txt").read_text(encoding="utf-8")
     assert re.search(r"find_package\(Slicer (\d+\.\d+) REQUIRED\)", cmake).group(1) == readme_minimum()
+
+
+def test_readme_names_the_releases_that_make_test_slicer_python_checks():
+    pins = sorted(p.stem.split("-", 1)[1] for p in (REPO / "CD8RScore/Resources/SlicerPython").glob("slicer-*.txt"))
+    assert sorted(readme_releases(), key=_version) == sorted({".".join(v.split(".")[:2]) for v in pins}, key=_version)
 
 
 def test_every_name_the_modules_call_is_in_the_table():
