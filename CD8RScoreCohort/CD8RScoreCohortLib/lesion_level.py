@@ -31,6 +31,8 @@ def lesion_responses(lesions: pd.DataFrame, exclusions: Exclusions) -> pd.DataFr
     diameter_change_pct, volume_change_pct, response, progression (1/0/NaN), score, score_e1, computable,
     score_class. Lesions without an E1 row or diameter are ``not_evaluated`` and counted in ``exclusions``.
     """
+    if "short_axis_mm" not in lesions:  # a table read without inputs.read_lesions (which adds it) has no short axis
+        lesions = lesions.assign(short_axis_mm=np.nan)
     e0 = lesions[lesions["timepoint"] == "E0"]
     e1 = lesions[lesions["timepoint"] == "E1"][["patient_id", "lesion_id", "longest_axial_diameter_mm",
                                                  "short_axis_mm", "volume_ml", "score", "computable"]]

@@ -2,11 +2,11 @@
 a self-contained report, and recovery of the simulated effect of the minimum score (HR 0.35 high vs low)."""
 import json
 import re
-from html import escape
 
 import pytest
 
 from CD8RScoreCohortLib.analysis import run_cohort
+from CD8RScoreCohortLib.report_html import escape as report_escape
 from CD8RScoreCohortLib.simulate import (HR_OS_HIGH_VS_LOW, SIMULATION_REFERENCE_CUTOFF, simulate_cohort,
                                          write_simulated_cohort)
 
@@ -69,7 +69,7 @@ def test_every_item_of_the_paper_has_its_figure_with_a_caption_and_its_table(run
             "progression_by_reference_class.png"} <= set(captions)
     html = (out / "report.html").read_text()
     for caption in captions.values():
-        assert f"<figcaption>{escape(caption)}</figcaption>" in html
+        assert f"{report_escape(caption)}</figcaption>" in html
     for heading in ("Table 1: baseline characteristics", "Table 2: lesions at baseline", "Whole cohort survival",
                     "Patient response at the first evaluation (RECIST 1.1)", "Other model choices",
                     "Organ sites and prognostic scores", "Further panels"):

@@ -43,7 +43,7 @@ def test_lesion_response_classes_and_exclusions(table):
     assert resp.loc[("C", "1"), "response"] == "not_evaluated" and np.isnan(resp.loc[("C", "1"), "progression"])
     reasons = {e["reason"]: e for e in ex.to_list()}
     assert reasons["baseline lesion of a patient without E1 CT: no lesion response"]["ids"] == ["C/1"]
-    assert reasons["baseline score not computable (core VOI has # voxels): no score analyses"]["ids"] == ["B/2"]
+    assert reasons["baseline score not computable (core VOI has 10 voxels): no score analyses"]["ids"] == ["B/2"]
     assert [e for r, e in reasons.items() if r.startswith("E1 lesion without a baseline row")][0]["ids"] == ["B/9"]
 
 
