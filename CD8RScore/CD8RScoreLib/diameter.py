@@ -60,9 +60,21 @@ def _reaches_farthest(x: np.ndarray, plane: np.ndarray) -> np.ndarray:
 
 def longest_axial_diameter_mm(mask: sitk.Image) -> float:
     """Longest diameter (mm) in the patient's axial planes of a binary mask; 0 for an empty mask."""
+    return axial_diameters_mm(mask)[0]
+
+
+def axial_diameters_mm(mask: sitk.Image) -> tuple[float, float]:
+    """(longest axial diameter, short axis) in mm of a binary mask; (0, 0) for an empty mask.
+
+    The short axis is measured as RECIST 1.1 measures a lymph node's: in the plane of the longest axial diameter,
+    the lesion's extent perpendicular to it (the distance between the two mesh vertices farthest apart along the
+    perpendicular direction; for a convex cross-section, its longest chord perpendicular to the long axis). When
+    several pairs of vertices reach the longest diameter (to 1e-12, relative), the largest of their short axes:
+    the value does not depend on the order the voxels are stored in.
+    """
     mask_zyx, x_spacing_mm, y_spacing_mm = axial_stack(mask)
     if not mask_zyx.any():
-        return 0.0
+        return 0.0, 0.0
     plane, y2, x2 = _row_ends(mask_zyx)
     y_mm = y2 * (y_spacing_mm / 2.0)
     x_mm = x2 * (x_spacing_mm / 2.0)
@@ -70,6 +82,7 @@ def longest_axial_diameter_mm(mask: sitk.Image) -> float:
     count = np.diff(np.r_[start, len(plane)])
     by_size = np.argsort(-count, kind="stable")
     largest = 0.0
+    ends: list[np.ndarray] = []  # (first, second) vertex indices of the pairs that may reach the longest diameter
     lo = 0
     while lo < len(by_size):
         # planes of similar size as the rows of one table; shorter planes repeat their last point
@@ -80,5 +93,32 @@ def longest_axial_diameter_mm(mask: sitk.Image) -> float:
         ys, xs = y_mm[index], x_mm[index]
         dy = ys[:, :, None] - ys[:, None, :]
         dx = xs[:, :, None] - xs[:, None, :]
-        largest = max(largest, float(np.max(dy * dy + dx * dx)))
-    return float(np.sqrt(largest))
+        squared = dy * dy + dx * dx
+        top = float(squared.max())
+        if top >= largest * (1 - TIE):
+            k, i, j = np.nonzero(squared >= top * (1 - TIE))
+            ends.append(np.stack([index[k, i], index[k, j]], axis=1))
+            largest = max(largest, top)
+    pairs = np.concatenate(ends)
+    first, second = pairs[:, 0], pairs[:, 1]
+    length = np.hypot(y_mm[second] - y_mm[first], x_mm[second] - x_mm[first])
+    tied = length * length >= largest * (1 - TIE)
+    short_axis = max((_extent_across(plane, y_mm, x_mm, a, b) for a, b in zip(first[tied], second[tied])),
+                     default=0.0)
+    return float(np.sqrt(largest)), short_axis
+
+
+# Squared distances within this relative difference count as equal (mirror-image pairs differ in the last bits).
+TIE = 1e-12
+
+
+def _extent_across(plane: np.ndarray, y_mm: np.ndarray, x_mm: np.ndarray, first: int, second: int) -> float:
+    """The extent (mm) of the vertices of ``first``'s plane perpendicular to the segment first-second; the extreme
+    vertices along any direction are corners of the plane's hull, all among the candidates of _row_ends."""
+    dy, dx = y_mm[second] - y_mm[first], x_mm[second] - x_mm[first]
+    length = float(np.hypot(dy, dx))
+    if length == 0.0:
+        return 0.0
+    in_plane = plane == plane[first]
+    across = (y_mm[in_plane] * dx - x_mm[in_plane] * dy) / length
+    return float(across.max() - across.min())

@@ -26,6 +26,8 @@ TAIL_COLUMNS: tuple[str, ...] = (
 # Robustness of the score by image perturbation (perturbation.py); empty unless scored with perturbations.
 ROBUSTNESS_COLUMNS: tuple[str, ...] = ("score_perturbation_sd", "score_perturbation_mean_shift", "score_class_agreement",
                                        "perturbed_scores")
+# The CT's geometry and the nodes' RECIST measure, appended after the columns above (their order is kept for users).
+GEOMETRY_COLUMNS: tuple[str, ...] = ("short_axis_mm", "slice_thickness_mm", "pixel_spacing_mm")
 # How ``warnings`` names a lesion whose class changes under perturbation too often (the cohort report counts them).
 UNSTABLE_CLASS_WARNING = "class unstable"
 
@@ -56,6 +58,10 @@ COLUMN_INFO: dict[str, tuple[str, str]] = {
     "score_perturbation_mean_shift": ("", "Mean of the perturbed scores minus the score: a bias the SD does not show"),
     "score_class_agreement": ("", "Share of perturbed scores in the same class as the score (0-1)"),
     "perturbed_scores": ("", "The score under each perturbation, in order, space-separated"),
+    "short_axis_mm": ("mm", "Short axis: in the plane of the longest axial diameter, the lesion's extent "
+                            "perpendicular to it (RECIST 1.1 measures lymph nodes by it)"),
+    "slice_thickness_mm": ("mm", "Spacing of the CT's axial slices (along the head-foot axis)"),
+    "pixel_spacing_mm": ("mm", "In-plane spacing of the CT's axial slices (the mean of the two when they differ)"),
 }
 
 
@@ -69,7 +75,8 @@ def feature_columns(feature_keys: Sequence[str]) -> list[str]:
 
 def lesion_columns(feature_keys: Sequence[str]) -> list[str]:
     """All lesion-table columns, in order, for a signature whose features are ``feature_keys``."""
-    return list(HEAD_COLUMNS) + feature_columns(feature_keys) + list(TAIL_COLUMNS) + list(ROBUSTNESS_COLUMNS)
+    return (list(HEAD_COLUMNS) + feature_columns(feature_keys) + list(TAIL_COLUMNS) + list(ROBUSTNESS_COLUMNS)
+            + list(GEOMETRY_COLUMNS))
 
 
 def format_value(value: object) -> str:

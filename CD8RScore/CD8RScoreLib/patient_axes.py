@@ -23,6 +23,12 @@ def slice_spacing_mm(image: sitk.Image) -> float:
     return float(image.GetSpacing()[slice_axis(image)])
 
 
+def in_plane_spacing_mm(image: sitk.Image) -> float:
+    """Pixel spacing (mm) of the image's axial planes: the mean of their two spacings (equal in nearly every CT)."""
+    k = slice_axis(image)
+    return float(np.mean([s for axis, s in enumerate(image.GetSpacing()) if axis != k]))
+
+
 def axial_stack(mask: sitk.Image) -> tuple[np.ndarray, float, float]:
     """``mask != 0`` as a (slice, row, column) bool array whose first axis is the head-foot one, with the spacings
     (mm) of its columns and rows: (array, column spacing, row spacing)."""

@@ -1,7 +1,8 @@
 """Scoring lesions with a signature (DESIGN §2 steps 1-6): one lesion-table row per lesion, never dropped.
 
 Per lesion: VOIs (voi.py) -> features (features.py) -> normalisation and linear score (signature.py),
-plus volume (mL), longest axial diameter (mm, RECIST), kVp and its source, and acquisition warnings.
+plus volume (mL), longest axial diameter and short axis (mm, RECIST 1.1), kVp and its source, the CT's slice
+thickness and pixel spacing (mm), and acquisition warnings.
 """
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from typing import Callable, Sequence
 
 import SimpleITK as sitk
 
-from .diameter import longest_axial_diameter_mm
+from .diameter import axial_diameters_mm
 from .imageio import AcquisitionInfo
 from .input_checks import kvp_warnings, voi_value_problem
 from .lesion_table import lesion_columns
 from .locations import signature_category
 from .patient import DEFAULT_MIN_VOLUME_ML, considered_lesions, least_infiltrated
+from .patient_axes import in_plane_spacing_mm, slice_spacing_mm
 from .perturbation import Perturbation, perturbation_work, perturbed_scores, row_robustness
 from .signature import Signature
 from .voi import build_vois, lesion_volume_ml
@@ -110,11 +112,11 @@ def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signatur
         return row
 
     if lesion.mask is None:
-        row.update(volume_ml=0.0, longest_axial_diameter_mm=0.0, core_voxels=0, ring_voxels=0)
+        row.update(volume_ml=0.0, longest_axial_diameter_mm=0.0, short_axis_mm=0.0, core_voxels=0, ring_voxels=0)
         return finish(f"lesion {lesion.lesion_id!r} is not in the segmentation (volume 0: disappeared "
                       "if this is a follow-up)")
     row["volume_ml"] = lesion_volume_ml(lesion.mask)
-    row["longest_axial_diameter_mm"] = longest_axial_diameter_mm(lesion.mask)
+    row["longest_axial_diameter_mm"], row["short_axis_mm"] = axial_diameters_mm(lesion.mask)
     vois = build_vois(image, lesion.mask, pre.spacing_mm, pre.ring_outer_mm, pre.ring_inner_mm)
     row["core_voxels"], row["ring_voxels"] = vois.core_voxels, vois.ring_voxels
     if vois.touches_image_edge:
@@ -143,6 +145,12 @@ def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signatur
     return finish()
 
 
+def ct_geometry(image: sitk.Image) -> dict[str, float]:
+    """The lesion-table columns of the CT's grid: slice thickness (the spacing along the head-foot axis, mm) and
+    pixel spacing (in-plane, mm)."""
+    return {"slice_thickness_mm": slice_spacing_mm(image), "pixel_spacing_mm": in_plane_spacing_mm(image)}
+
+
 def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: Signature, kvp: KvpInfo,
                   patient_id: str, timepoint: str, acquisition: "AcquisitionInfo | None" = None,
                   progress: "Callable[[int, int, str], None] | None" = None,
@@ -166,6 +174,7 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
     if grid_warning:
         scan_warnings.append(grid_warning)
     columns = lesion_columns(signature.feature_keys)
+    geometry = ct_geometry(image)
     rows: list[dict] = []
     submitted: list[tuple[int, str, dict, tuple, list[Future]]] = []  # perturbations running in the executor
 
@@ -198,7 +207,7 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
                 row.update(row_robustness(row, scores, signature))
             else:
                 submitted.append((index, lesion.segment_name, row, work, _submitted(executor, work, perturbations)))
-        row.update(patient_id=patient_id, timepoint=timepoint)
+        row.update(patient_id=patient_id, timepoint=timepoint, **geometry)
         rows.append(row)
     for index, name, row, work, futures in submitted:
         try:

@@ -15,7 +15,7 @@ import SimpleITK as sitk
 
 from CD8RScoreLib.cli import main
 from CD8RScoreLib.imageio import keep_locale
-from CD8RScoreLib.lesion_table import HEAD_COLUMNS, TAIL_COLUMNS
+from CD8RScoreLib.lesion_table import GEOMETRY_COLUMNS, HEAD_COLUMNS, TAIL_COLUMNS, lesion_columns
 from CD8RScoreLib.signature import default_signature_path, load_signature
 
 SAMPLES = Path(__file__).resolve().parents[2] / "Resources" / "SampleData"
@@ -56,6 +56,21 @@ def test_lung2_sample_gives_one_complete_row_with_thick_slice_warning(tmp_path):
     assert int(row["core_voxels"]) == pytest.approx(48400, rel=0.05)
 
 
+def test_lesion_table_gives_the_cts_geometry_and_the_short_axis_after_the_earlier_columns(tmp_path):
+    """Slice thickness and pixel spacing are the CT's (lung2: 5 mm slices of 0.627 mm pixels); the short axis is
+    positive and at most the longest axial diameter; the three columns come after every earlier column, in order."""
+    out = tmp_path / "lesions.csv"
+    assert main(["score", "--image", LUNG2_IMAGE, "--segmentation", LUNG2_LABEL, "--out", out]) == 0
+    columns, rows = read_rows(out)
+    assert columns[-len(GEOMETRY_COLUMNS):] == list(GEOMETRY_COLUMNS)
+    assert columns[:-len(GEOMETRY_COLUMNS)] == [c for c in lesion_columns(load_signature().feature_keys)
+                                                 if c not in GEOMETRY_COLUMNS]
+    spacing = sitk.ReadImage(str(LUNG2_IMAGE)).GetSpacing()
+    assert float(rows[0]["slice_thickness_mm"]) == pytest.approx(spacing[2]) == pytest.approx(5.0)
+    assert float(rows[0]["pixel_spacing_mm"]) == pytest.approx(spacing[0]) == pytest.approx(0.627, abs=1e-3)
+    assert 10 < float(rows[0]["short_axis_mm"]) <= float(rows[0]["longest_axial_diameter_mm"])
+
+
 def test_absent_and_tiny_lesions_stay_in_the_table_with_their_reason(tmp_path):
     labels = sitk.ReadImage(str(LUNG2_LABEL))
     array = sitk.GetArrayFromImage(labels)
@@ -78,7 +93,9 @@ def test_absent_and_tiny_lesions_stay_in_the_table_with_their_reason(tmp_path):
     assert by_id["7"]["computable"] == "0" and "not in the segmentation" in by_id["7"]["reason"]
     for lesion_id in ("2", "7"):
         assert by_id[lesion_id]["score"] == "" and by_id[lesion_id]["score_class"] == "NA"
+        assert float(by_id[lesion_id]["slice_thickness_mm"]) == pytest.approx(5.0)  # the CT's, lesion or not
         assert by_id[lesion_id]["signature_status"] == "demonstration"
+    assert float(by_id["7"]["short_axis_mm"]) == 0.0 == float(by_id["7"]["longest_axial_diameter_mm"])
 
 
 def test_score_names_each_lesion_its_warnings_and_the_least_infiltrated_lesion_with_its_rule(tmp_path, capsys):

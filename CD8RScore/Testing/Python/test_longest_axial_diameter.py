@@ -130,3 +130,111 @@ def test_diameter_is_measured_in_the_patients_axial_plane_whatever_the_storage_o
     assert stored.GetSpacing() != plain.GetSpacing() or order == (0, 1, 2)
     assert longest_axial_diameter_mm(stored) == pytest.approx(longest_axial_diameter_mm(plain), abs=TOLERANCE_MM)
     assert slice_spacing_mm(stored) == 2.5
+
+
+# --- the short axis (RECIST 1.1: lymph nodes) ---------------------------------------------------------------------
+
+def mesh_planes_mm(array_zyx: np.ndarray, spacing) -> dict[float, np.ndarray]:
+    """Every vertex of the surface mesh (x, y in mm) by plane (z in half-slice units), built voxel by voxel in
+    plain Python: the midpoints of in-slice edges between lesion and background, and the centres of the voxels
+    that differ between two slices (the mask padded by one empty voxel)."""
+    a = np.pad(array_zyx.astype(bool), 1)
+    planes: dict[float, list] = {}
+    for k in range(a.shape[0]):
+        for y in range(a.shape[1]):
+            for x in range(a.shape[2]):
+                if x + 1 < a.shape[2] and a[k, y, x] != a[k, y, x + 1]:
+                    planes.setdefault(k, []).append(((x + 0.5) * spacing[0], y * spacing[1]))
+                if y + 1 < a.shape[1] and a[k, y, x] != a[k, y + 1, x]:
+                    planes.setdefault(k, []).append((x * spacing[0], (y + 0.5) * spacing[1]))
+                if k + 1 < a.shape[0] and a[k, y, x] != a[k + 1, y, x]:
+                    planes.setdefault(k + 0.5, []).append((x * spacing[0], y * spacing[1]))
+    return {k: np.array(v) for k, v in planes.items()}
+
+
+def brute_force_short_axis_mm(array_zyx: np.ndarray, spacing) -> tuple[float, float]:
+    """The longest axial diameter from every pair of every plane's vertices, and the largest perpendicular extent
+    in its plane over the pairs that reach it (several pairs can tie)."""
+    pairs = []
+    for points in mesh_planes_mm(array_zyx, spacing).values():
+        d = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
+        pairs += [(d[i, j], points, points[i], points[j]) for i, j in zip(*np.nonzero(d >= d.max() - 1e-9))]
+    longest = max(p[0] for p in pairs)
+    widths = set()
+    for length, points, first, second in pairs:
+        if length >= longest - 1e-9:
+            normal = np.array([-(second - first)[1], (second - first)[0]]) / length
+            along = points @ normal
+            widths.add(float(along.max() - along.min()))
+    return float(longest), max(widths)
+
+
+def test_short_axis_of_an_ellipsoid_is_its_second_axis():
+    """Axes 22 x 14 x 18 mm at 0.5 mm pixels: the mesh vertices lie half a voxel outside the outermost voxel centres,
+    so the long and short axes are 22.5 and 14.5 mm exactly; at 5 mm slices the same to within one pixel."""
+    from CD8RScoreLib.diameter import axial_diameters_mm
+
+    spacing = (0.5, 0.5, 1.0)
+    assert axial_diameters_mm(as_mask(ellipsoid(spacing), spacing)) == pytest.approx((22.5, 14.5), abs=1e-9)
+    spacing = (0.7, 0.7, 5.0)
+    long_axis, short_axis = axial_diameters_mm(as_mask(ellipsoid(spacing), spacing))
+    assert long_axis == pytest.approx(22.0, abs=0.7) and short_axis == pytest.approx(14.0, abs=0.7)
+
+
+@pytest.mark.parametrize("angle_deg", [0.0, 30.0, 63.0])
+def test_short_axis_of_an_ellipse_turned_in_plane_is_perpendicular_to_its_long_axis(angle_deg):
+    """An elliptical cylinder of axes 30 x 12 mm turned by an angle in the axial plane (0.4 mm pixels): the short
+    axis is the 12 mm axis (plus at most a pixel of staircase), not the lesion's extent along y."""
+    from CD8RScoreLib.diameter import axial_diameters_mm
+
+    z, y, x = np.ogrid[:5, :100, :100]
+    turn = np.radians(angle_deg)
+    u = (x * 0.4 - 20.0) * np.cos(turn) + (y * 0.4 - 20.0) * np.sin(turn)
+    v = -(x * 0.4 - 20.0) * np.sin(turn) + (y * 0.4 - 20.0) * np.cos(turn)
+    array = np.broadcast_to((u / 15.0) ** 2 + (v / 6.0) ** 2 <= 1.0, (5, 100, 100)).copy()
+    array[[0, 4]] = False
+    long_axis, short_axis = axial_diameters_mm(as_mask(array, (0.4, 0.4, 2.0)))
+    assert long_axis == pytest.approx(30.0, abs=0.6)
+    assert short_axis == pytest.approx(12.0, abs=0.6)
+
+
+def test_short_axis_equals_the_brute_force_over_every_mesh_vertex():
+    """Random small masks (seed 11) and the crescent: the same long and short axes as the all-pairs search."""
+    from CD8RScoreLib.diameter import axial_diameters_mm
+
+    rng = np.random.default_rng(11)
+    cases = [(crescent((0.8, 0.8, 2.5)), (0.8, 0.8, 2.5))]
+    for _ in range(60):
+        array = rng.random(tuple(rng.integers(1, 8, 3))) < rng.uniform(0.1, 0.9)
+        if array.any():
+            cases.append((array, tuple(float(s) for s in rng.uniform(0.3, 3.0, 3))))
+    for array, spacing in cases:
+        long_axis, short_axis = axial_diameters_mm(as_mask(array, spacing))
+        expected_long, expected_short = brute_force_short_axis_mm(array, spacing)
+        assert long_axis == pytest.approx(expected_long, abs=TOLERANCE_MM)
+        assert short_axis == pytest.approx(expected_short, abs=TOLERANCE_MM)
+
+
+@pytest.mark.parametrize("name", ["lung1", "lung2"])
+def test_short_axis_of_the_sample_lesions_is_perpendicular_and_shorter(name):
+    """Real lung lesions: the short axis is at most the long axis and equals the brute force on the lesion."""
+    from CD8RScoreLib.diameter import axial_diameters_mm
+
+    image, _ = read_image(SAMPLES / f"{name}_crop_image.nrrd")
+    for segment in read_segmentation(SAMPLES / f"{name}_crop_label.nrrd", image):
+        array = sitk.GetArrayFromImage(segment.mask).astype(bool)
+        long_axis, short_axis = axial_diameters_mm(segment.mask)
+        expected_long, expected_short = brute_force_short_axis_mm(array, segment.mask.GetSpacing())
+        assert long_axis == pytest.approx(expected_long, abs=TOLERANCE_MM)
+        assert short_axis == pytest.approx(expected_short, abs=TOLERANCE_MM)
+        assert 10.0 < short_axis <= long_axis
+
+
+@pytest.mark.parametrize("order", [(2, 0, 1), (1, 2, 0), (0, 2, 1)])
+def test_short_axis_is_measured_in_the_patients_axial_plane_whatever_the_storage_order(order):
+    from CD8RScoreLib.diameter import axial_diameters_mm
+
+    spacing = (0.8, 0.8, 2.5)
+    plain = as_mask(ellipsoid(spacing), spacing)
+    stored = sitk.Flip(sitk.PermuteAxes(plain, order), (True, False, True))
+    assert axial_diameters_mm(stored) == pytest.approx(axial_diameters_mm(plain), abs=TOLERANCE_MM)
