@@ -148,16 +148,18 @@ def run_demo(out: Path) -> None:
              "--out", out / f"lesions_{case_name}_sample.csv")
 
     from CD8RScoreCohortLib.analysis import run_cohort
-    from CD8RScoreCohortLib.simulate import SIMULATION_REFERENCE_CUTOFF, write_simulated_cohort
+    from CD8RScoreCohortLib.simulate import (SIMULATED_COVARIATES, SIMULATION_REFERENCE_CUTOFF,
+                                             write_simulated_cohort)
 
     sim = out / "simulated_cohort"
     lesions_csv, clinical_csv = write_simulated_cohort(sim, seed=2022)
     # the simulated scores follow the melanoma study's distribution, so its cut-off applies, not the signature's;
-    # the report says so (the same run as `cd8rscore cohort ... --reference-cutoff 1.72`, which would credit the user)
+    # the report says so (the same run as `cd8rscore cohort ... --reference-cutoff 1.72 --covariates ...`, which
+    # would credit the user)
     run_cohort(lesions_csv, clinical_csv, sim / "analysis", seed=1, reference_cutoff=SIMULATION_REFERENCE_CUTOFF,
                reference_cutoff_source="the simulated cohort's own cut-off, chosen by cd8rscore demo (about 7 % of "
                                        "lesions low, as in the melanoma study)",
-               command=f"cd8rscore demo --out {out} (simulated cohort step)")
+               command=f"cd8rscore demo --out {out} (simulated cohort step)", covariates=SIMULATED_COVARIATES)
     print(f"simulated cohort report: {sim / 'analysis' / 'report.html'}", file=sys.stderr)
     small = write_simulated_cohort(out / "small_cohort", n_patients=3, seed=2022)
     print(f"a 3-patient simulated cohort: {small[0]}, {small[1]}", file=sys.stderr)

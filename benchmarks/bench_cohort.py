@@ -24,13 +24,14 @@ def run_one(n_patients: int) -> dict:
     """Simulate and analyse ``n_patients`` in a temporary folder; seconds and peak memory."""
     sys.path[:0] = [str(ROOT / "CD8RScore"), str(ROOT / "CD8RScoreCohort")]
     from CD8RScoreCohortLib.analysis import run_cohort
-    from CD8RScoreCohortLib.simulate import SIMULATION_REFERENCE_CUTOFF, write_simulated_cohort
+    from CD8RScoreCohortLib.simulate import SIMULATED_COVARIATES, SIMULATION_REFERENCE_CUTOFF, write_simulated_cohort
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         lesions, clinical = write_simulated_cohort(tmp, n_patients=n_patients, seed=1)
         t1 = time.perf_counter()
-        results = run_cohort(lesions, clinical, Path(tmp) / "out", reference_cutoff=SIMULATION_REFERENCE_CUTOFF)
+        results = run_cohort(lesions, clinical, Path(tmp) / "out", reference_cutoff=SIMULATION_REFERENCE_CUTOFF,
+                             covariates=SIMULATED_COVARIATES)
         t2 = time.perf_counter()
     return {"patients": n_patients, "lesion_rows": results["counts"]["lesion_rows"],
             "simulate_s": t1 - t0, "analysis_s": t2 - t1,

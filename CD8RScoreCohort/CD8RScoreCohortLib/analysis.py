@@ -23,14 +23,16 @@ from CD8RScoreLib.output_paths import check_output_folder, replaced_whole
 from CD8RScoreLib.provenance import provenance
 
 from . import __version__
-from .covariates import Covariate, build_covariate, build_covariates
+from .covariates import DERIVED, Covariate, build_covariate, build_covariates, choose_covariates
 from .cutpoint import DEFAULT_MINPROP
-from .inputs import Exclusions, is_simulated, match_tables, read_clinical, read_lesions, time_unit_warnings
+from .inputs import (Exclusions, endpoints, is_simulated, match_tables, read_clinical, read_lesions,
+                     time_unit_warnings)
 from .lesion_level import VOLUME_SUBGROUPS_ML, analyse_lesions, spearman
 from .model_choices import model_choices
 from .multivariate import backward_stepwise, strip_model, univariate
 from .nomogram import nomogram_model, plot_nomogram, risk_profiles
-from .patient_level import (CUTOFF_ENDPOINT, ENDPOINTS, PRIMARY_METRIC, analyse_patients, patient_metrics,
+from .minimums import MIN_PATIENTS, survival_shortfall
+from .patient_level import (CUTOFF_ENDPOINT, PRIMARY_METRIC, analyse_patients, analysed_endpoints, patient_metrics,
                             pd_prediction, progressive_disease_definition, progressive_disease_truth)
 from .report_text import ReportFigure, label, term_label
 from .small_groups import (MIN_EVENTS, MIN_LESIONS_PER_CLASS, MIN_PATIENTS_PER_GROUP, auc_is_small,
@@ -77,7 +79,7 @@ def add_cutoff_texts(results: dict, lesions: pd.DataFrame, data: pd.DataFrame) -
     settings["reference_cutoff_text"] = cutoff_text(settings["reference_cutoff"], scores)
     results["lesion_level"]["reference_cutoff"]["cutoff_text"] = settings["reference_cutoff_text"]
     pl = results["patient_level"]
-    for endpoint in ENDPOINTS:
+    for endpoint in analysed_endpoints(results):
         for metric, block in pl[endpoint]["optimised_cutoff_by_metric"].items():
             if block.get("cutoff") is not None:
                 block["cutoff_text"] = cutoff_text(block["cutoff"], data[f"score_{metric}"])
@@ -87,7 +89,7 @@ def add_cutoff_texts(results: dict, lesions: pd.DataFrame, data: pd.DataFrame) -
     whole = results.get("study", {}).get("whole_cohort", {})
     if whole.get("three_groups_cutoff") is not None:
         whole["three_groups_cutoff_text"] = cutoff_text(whole["three_groups_cutoff"], data[f"score_{PRIMARY_METRIC}"])
-    pd_block = pl["progressive_disease_prediction"]
+    pd_block = pl.get("progressive_disease_prediction") or {}
     if pd_block.get("cutoff") is not None:
         pd_block["cutoff_text"] = cutoff_text(pd_block["cutoff"], data[f"score_{PRIMARY_METRIC}"])
 
@@ -161,20 +163,24 @@ def _univariate_rows_flat(rows: list[dict]) -> list[dict]:
 def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
                reference_cutoff: "float | None" = None, min_volume_ml: float = DEFAULT_MIN_VOLUME_ML,
                minprop: float = DEFAULT_MINPROP, make_figures: bool = True,
-               reference_cutoff_source: "str | None" = None, command: "str | None" = None) -> dict:
+               reference_cutoff_source: "str | None" = None, command: "str | None" = None,
+               covariates: "list[str] | None" = None) -> dict:
     """Run every analysis and write DIR/results.json, DIR/report.html, DIR/*.csv and DIR/*.png; DIR is replaced
     whole or, if anything fails, left as it was (a DIR holding files of something else is refused).
 
     Times are in months, volumes in mL. ``reference_cutoff_source`` says where a given ``reference_cutoff`` came
-    from (default: the user); ``command`` is the command line the report names. Returns the results dictionary
-    (as written to results.json).
+    from (default: the user); ``command`` is the command line the report names. ``covariates``: the clinical
+    columns to use as covariates (None: the recognised names, covariates.RECOGNISED_NAMES). An analysis the data
+    cannot support (no PFS columns, a cohort below the minimums of minimums.py) is not run and is listed with its
+    reason in ``not_run``. Returns the results dictionary (as written to results.json).
     """
     out_dir = Path(out_dir)
     check_output_folder(out_dir, RESULTS_NAME)
     if not (min_volume_ml >= 0):
         raise InputError("must be >= 0 (mL)", None, "--min-volume-ml")
     lesions = read_lesions(lesions_path)
-    clinical, covariate_names = read_clinical(clinical_path)
+    clinical, candidate_columns = read_clinical(clinical_path)
+    chosen, not_used = choose_covariates(candidate_columns, covariates, clinical_path)
     cutoff, cutoff_source = resolve_reference_cutoff(lesions, reference_cutoff, lesions_path)
     if reference_cutoff is not None and reference_cutoff_source:
         cutoff_source = reference_cutoff_source
@@ -188,18 +194,39 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
     if not (data["n_lesions_considered"] > 0).any():
         raise InputError(f"no patient has a computable baseline lesion larger than {min_volume_ml:g} mL, so there "
                          "is no patient metric to analyse; give a lower value", None, "--min-volume-ml")
-    survival_blocks, split = analyse_patients(data, cutoff, seed, minprop)
+    not_run = []
+    if "pfs" not in endpoints(clinical):
+        not_run.append({"analysis": "progression-free survival: every PFS analysis (Kaplan-Meier and Cox models "
+                                    "by score, whole-cohort PFS of figures S2 and S4, the three groups of figure 4E, "
+                                    "univariate, multivariate and AIC-selected models)",
+                        "reason": "the clinical table has no pfs_time and pfs_event columns"})
+    eligible = data[data["n_lesions_considered"] > 0]
+    analysed = []
+    for endpoint in endpoints(clinical):
+        too_few = survival_shortfall(eligible, endpoint, min_volume_ml)
+        if too_few:
+            not_run.append({"analysis": f"{ENDPOINT_NAMES[endpoint]}: Kaplan-Meier and Cox models by score, "
+                                        "optimised cut-offs, whole-cohort survival and the three groups "
+                                        f"(figures S2, S4, 4{'D' if endpoint == 'os' else 'E'}), univariate, "
+                                        "multivariate, AIC-selected and forced-variable models",
+                            "reason": too_few})
+        else:
+            analysed.append(endpoint)
+    analysed = tuple(analysed)
+    survival_blocks, split = analyse_patients(data, cutoff, seed, minprop, analysed)
     data["split"] = split.reindex(data.index).fillna("")
-    study = analyse_study(data, lesions, resp, survival_blocks[CUTOFF_ENDPOINT]["optimised_cutoff"].get("cutoff"),
-                          ENDPOINTS, min_volume_ml, cutoff, covariate_names)
+    opt_os = survival_blocks[CUTOFF_ENDPOINT]["optimised_cutoff"].get("cutoff") \
+        if CUTOFF_ENDPOINT in survival_blocks else None
+    study = analyse_study(data, lesions, resp, opt_os, analysed, min_volume_ml, cutoff, list(chosen))
     for column, values in study.patient_columns.items():
         data[column] = values
 
-    clinical_covs = build_covariates(data, covariate_names) + study.covariates
+    for covariate in study.covariates:  # organ sites, RMH and GRIm scores
+        covariate.origin = covariate.origin or DERIVED
+    clinical_covs = build_covariates(data, chosen) + study.covariates
     univariate_rows, multivariate_results = {}, {}
-    for endpoint in ENDPOINTS:
-        opt_cut = survival_blocks[CUTOFF_ENDPOINT]["optimised_cutoff"].get("cutoff")
-        covs = clinical_covs + _score_covariates(data, opt_cut, CUTOFF_ENDPOINT)
+    for endpoint in analysed:
+        covs = clinical_covs + _score_covariates(data, opt_os, CUTOFF_ENDPOINT)
         univariate_rows[endpoint] = univariate(data, endpoint, covs)
         multivariate_results[endpoint] = backward_stepwise(data, endpoint, covs, univariate_rows[endpoint])
         study.block.setdefault("model_choices", {})[endpoint] = model_choices(
@@ -207,21 +234,32 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
             [v["variable"] for v in multivariate_results[endpoint]["variables"]], cutoff)
 
     pd_truth = progressive_disease_truth(lesions, resp, clinical)
-    opt_os = survival_blocks["os"]["optimised_cutoff"].get("cutoff")
-    eligible_for_pd = data
-    if opt_os is not None:
-        pd_block = pd_prediction(eligible_for_pd, pd_truth, opt_os, "optimised cut-off of the minimum score (OS "
+    n_pd_known = int(np.isfinite(pd_truth.reindex(data["patient_id"]).to_numpy()).sum())
+    pd_block = None
+    if n_pd_known < MIN_PATIENTS:
+        not_run.append({"analysis": "prediction of progressive disease at E1",
+                        "reason": f"{n_pd_known} patient(s) with a known progressive-disease status at E1; the "
+                                  f"prediction needs at least {MIN_PATIENTS}"})
+    elif opt_os is not None:
+        pd_block = pd_prediction(data, pd_truth, opt_os, "optimised cut-off of the minimum score (OS "
                                  "training set); low = minimum <= cut-off", exclusions)
     else:
-        pd_block = pd_prediction(eligible_for_pd, pd_truth, cutoff,
+        pd_block = pd_prediction(data, pd_truth, cutoff,
                                  "reference cut-off (no optimised cut-off); low = minimum < cut-off", exclusions,
                                  strict=True)
-    pd_block["pd_definition"] = progressive_disease_definition(clinical)
-    pd_block["reference_cutoff"] = pd_prediction(eligible_for_pd, pd_truth, cutoff,
-                                                  "reference cut-off; low = minimum < cut-off", exclusions,
-                                                  record_exclusions=False, strict=True)
+    if pd_block is not None:
+        pd_block["pd_definition"] = progressive_disease_definition(clinical)
+        pd_block["reference_cutoff"] = pd_prediction(data, pd_truth, cutoff,
+                                                      "reference cut-off; low = minimum < cut-off", exclusions,
+                                                      record_exclusions=False, strict=True)
 
-    nomogram_block, profiles, nomogram_cph = _nomogram(data, multivariate_results["os"], opt_os)
+    if "os" in analysed:
+        nomogram_block, profiles, nomogram_cph = _nomogram(data, multivariate_results["os"], opt_os)
+    else:
+        nomogram_block, profiles, nomogram_cph = {"available": False, "note": "not run: the overall survival "
+                                                  "analyses were not run"}, [], None
+        not_run.append({"analysis": "nomogram of 12- and 24-month overall survival",
+                        "reason": "the overall survival analyses were not run"})
 
     results = {
         "notice": RESEARCH_USE_NOTICE,
@@ -251,14 +289,17 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
                    "train": int((data["split"] == "train").sum()), "test": int((data["split"] == "test").sum())},
         "plausibility_warnings": time_unit_warnings(clinical),
         "exclusions": exclusions.to_list(),
+        "not_run": not_run,
+        "covariates": {"used": [c.describe() for c in clinical_covs], "not_used": not_used,
+                       "selection": "the columns named with --covariates" if covariates is not None else
+                       "the recognised names present; name other columns with --covariates"},
         "lesion_level": lesion_block,
         "patient_level": {
-            "os": survival_blocks["os"],
-            "pfs": survival_blocks["pfs"],
+            **survival_blocks,
             "univariate": univariate_rows,
-            "multivariate": {e: multivariate_results[e]["terms"] for e in ENDPOINTS},
-            "multivariate_selection": {e: strip_model(multivariate_results[e]) for e in ENDPOINTS},
-            "progressive_disease_prediction": pd_block,
+            "multivariate": {e: multivariate_results[e]["terms"] for e in analysed},
+            "multivariate_selection": {e: strip_model(multivariate_results[e]) for e in analysed},
+            **({"progressive_disease_prediction": pd_block} if pd_block is not None else {}),
             "spearman_min_score_vs_n_lesions_gt_min_volume": spearman(
                 data.loc[data["n_lesions_considered"] > 0, f"score_{PRIMARY_METRIC}"],
                 data.loc[data["n_lesions_considered"] > 0, "n_lesions_considered"]),
@@ -345,7 +386,8 @@ def _write_tables(out_dir: Path, results: dict, resp: pd.DataFrame, data: pd.Dat
             auc_rows.append({"location": loc, "subgroup": subgroup, **_auc_flat(block[subgroup])})
     save("auc_progression.csv", auc_rows)
     km_rows = []
-    for endpoint in ENDPOINTS:
+    analysed = analysed_endpoints(results)
+    for endpoint in analysed:
         block = results["patient_level"][endpoint]
         for key, value in block.items():
             if key.endswith("_reference_cutoff"):
@@ -358,7 +400,7 @@ def _write_tables(out_dir: Path, results: dict, resp: pd.DataFrame, data: pd.Dat
                     km_rows.append({"endpoint": endpoint, "metric": metric, "cutoff_kind": "optimised",
                                     "set": part, "cutoff": opt.get("cutoff"), **_cox_flat(opt[part])})
     save("cox_score_metrics.csv", km_rows)
-    for endpoint in ENDPOINTS:
+    for endpoint in analysed:
         save(f"univariate_cox_{endpoint}.csv", jsonable(_univariate_rows_flat(univariate_rows[endpoint])))
         save(f"multivariate_cox_{endpoint}.csv",
              jsonable(_multivariate_rows_flat(multivariate_results[endpoint]["terms"])))
@@ -397,7 +439,8 @@ def _make_figures(out_dir: Path, results: dict, lesions: pd.DataFrame, resp: pd.
     min_ml = nf.estimate(settings["min_volume_ml"])
     eligible = data[data["n_lesions_considered"] > 0]
     scores_of = (f"Scores: signature {results['signature_name']} ({results['signature_status']}).")
-    for endpoint in ENDPOINTS:
+    analysed = analysed_endpoints(results)
+    for endpoint in analysed:
         name = ENDPOINT_NAMES[endpoint]
         t, e = eligible[f"{endpoint}_time"], eligible[f"{endpoint}_event"]
         block = results["patient_level"][endpoint]["min_reference_cutoff"]
@@ -452,7 +495,7 @@ def _make_figures(out_dir: Path, results: dict, lesions: pd.DataFrame, resp: pd.
             f"ROC curves of the baseline lesion score for progression at E1, by location (the {len(loc_curves)} "
             f"locations with most lesions and an AUC). Grey dashed: fewer than {MIN_LESIONS_PER_CLASS} progressive "
             f"or {MIN_LESIONS_PER_CLASS} other lesions (read with caution). {scores_of}{sim_caption}"), "lesion"))
-    for endpoint in ENDPOINTS:
+    for endpoint in analysed:
         rows = []
         block = results["patient_level"][endpoint]
         for metric in ("min", "max", "mean"):

@@ -1,7 +1,11 @@
-"""Clinical covariates as Cox model terms: validated cut-offs, median splits and categories.
+"""Clinical covariates as Cox model terms: which columns are covariates, and their validated cut-offs, median splits
+and categories.
 
-Numeric covariates are dichotomised at a validated cut-off when their column name is in
-``VALIDATED_CUTOFFS`` (the cut-offs named by the melanoma study, Sun et al. J Immunother Cancer 2022), otherwise
+A column of the clinical table is a covariate only when the user names it (``--covariates``) or, when the user
+names none, when its name is a recognised one (``RECOGNISED_NAMES``: the names with a validated cut-off, and age and
+sex); every other column is listed as not used, with the reason, and never enters a model (nor the RMH and GRIm
+scores of ``prognostic_scores``). Numeric covariates are dichotomised at a validated cut-off when their column name
+is in ``VALIDATED_CUTOFFS`` (the cut-offs named by the melanoma study, Sun et al. J Immunother Cancer 2022), otherwise
 at the median (group "high" = value > median). Binary 0/1 columns are used as they are. Text columns are
 categories: the most frequent level is the reference and each other level gets an indicator. Missing values
 stay missing (no imputation): a model leaves those patients out and the count is reported.
@@ -42,6 +46,23 @@ VALIDATED_CUTOFFS: dict[str, ValidatedCutoff] = {
     "neutrophils_g_l": _NEU, "neutrophils": _NEU, "neutrophils_10e9_l": _NEU,
     "nlr": _NLR,
 }
+RECOGNISED_NAMES: tuple[str, ...] = tuple(VALIDATED_CUTOFFS) + ("age", "sex")
+"""Column names (lower case) used as covariates without being named: those with a validated cut-off, and age
+(median split) and sex (categories), which every survival analysis of the melanoma study adjusts for."""
+
+
+def recognised_names_text() -> str:
+    """The recognised names with their rules, for --help and the docs: "ldh_uln / ... (LDH > ULN), ..."."""
+    by_rule: dict[str, list[str]] = {}
+    for name, cut in VALIDATED_CUTOFFS.items():
+        by_rule.setdefault(cut.label, []).append(name)
+    return ", ".join([f"{' / '.join(names)} ({label})" for label, names in by_rule.items()]
+                     + ["age (median split)", "sex (categories)"])
+
+
+NAMED = "named with --covariates"
+RECOGNISED = "recognised name"
+DERIVED = "derived from the lesions' locations and the covariate columns"
 
 
 @dataclass
@@ -52,11 +73,18 @@ class Covariate:
     kind: str  # "validated_cutoff", "median_split", "binary", "categorical", "constant" (no terms)
     definition: str
     terms: pd.DataFrame  # one column per term, index = patient_id
+    origin: str = ""  # why it is a covariate: NAMED, RECOGNISED, or derived from the scores
+
+    @property
+    def rule(self) -> str:
+        """The rule as the terminal and the report say it: "albumin_g_l < 35 (...) [recognised name]"."""
+        return f"{self.definition} [{self.origin}]" if self.origin else self.definition
 
     def describe(self) -> dict:
         """JSON-ready description."""
-        return {"variable": self.name, "kind": self.kind, "definition": self.definition,
-                "terms": list(self.terms.columns), "n_missing": int(self.terms.isna().any(axis=1).sum())}
+        return {"variable": self.name, "kind": self.kind, "definition": self.definition, "origin": self.origin,
+                "rule": self.rule, "terms": list(self.terms.columns),
+                "n_missing": int(self.terms.isna().any(axis=1).sum())}
 
 
 def _numeric(values: pd.Series) -> "pd.Series | None":
@@ -82,7 +110,7 @@ def build_covariate(name: str, values: pd.Series) -> Covariate:
         if cut is not None:
             term = _OPS[cut.op](numeric, cut.threshold).astype(float).where(numeric.notna())
             col = f"{name} {cut.op} {cut.threshold:g}"
-            return Covariate(name, "validated_cutoff", f"{cut.label} ({cut.source})", term.to_frame(col))
+            return Covariate(name, "validated_cutoff", f"{col} ({cut.label}; {cut.source})", term.to_frame(col))
         levels = set(numeric.dropna().unique())
         if len(levels) < 2:
             return Covariate(name, "constant", f"{name}: a single value; not analysable",
@@ -108,7 +136,34 @@ def build_covariate(name: str, values: pd.Series) -> Covariate:
     return Covariate(name, "categorical", f"{name}: categories vs reference {reference!r}", frame)
 
 
-def build_covariates(clinical: pd.DataFrame, names: list[str]) -> list[Covariate]:
-    """Covariates of the clinical table (indexed by patient_id) in column order."""
+def choose_covariates(columns: list[str], named: "list[str] | None", path=None) -> tuple[dict[str, str], list[dict]]:
+    """({column: origin} of the covariates in table order, [{"column", "reason"}] of the columns not used).
+
+    ``columns``: the clinical table's candidate columns (not the survival or flag columns); ``named``: the columns
+    the user gave with --covariates (None: the recognised names present). A named column that is not a candidate
+    raises InputError naming it.
+    """
+    from CD8RScoreLib.errors import InputError
+
+    if named is not None:
+        missing = [n for n in named if n not in columns]
+        if missing:
+            raise InputError(f"no covariate column {', '.join(map(repr, missing))}; the table's covariate columns "
+                             f"are: {', '.join(columns) or 'none'}", path, "--covariates")
+        chosen = {c: NAMED for c in columns if c in named}
+        reason = "not named with --covariates"
+    else:
+        chosen = {c: RECOGNISED for c in columns if c.lower() in RECOGNISED_NAMES}
+        reason = "not a recognised name; name it with --covariates to use it"
+    return chosen, [{"column": c, "reason": reason} for c in columns if c not in chosen]
+
+
+def build_covariates(clinical: pd.DataFrame, chosen: dict[str, str]) -> list[Covariate]:
+    """Covariates of the clinical table (indexed by patient_id): ``chosen`` maps each column to its origin."""
     indexed = clinical.set_index("patient_id")
-    return [build_covariate(n, indexed[n]) for n in names]
+    covariates = []
+    for name, origin in chosen.items():
+        covariate = build_covariate(name, indexed[name])
+        covariate.origin = origin
+        covariates.append(covariate)
+    return covariates

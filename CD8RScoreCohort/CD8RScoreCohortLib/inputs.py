@@ -23,7 +23,9 @@ LESION_REQUIRED_COLUMNS: tuple[str, ...] = (
 OPTIONAL_LESION_NUMBERS: tuple[str, ...] = ("short_axis_mm", "kvp", "slice_thickness_mm", "pixel_spacing_mm")
 """Lesion columns read when present (empty = missing): the node's short axis (mm, for RECIST 1.1 per patient),
 the scan's kVp (kV), slice thickness and pixel spacing (mm) (for the E0 vs E1 table)."""
-CLINICAL_REQUIRED_COLUMNS: tuple[str, ...] = ("patient_id", "os_time", "os_event", "pfs_time", "pfs_event")
+CLINICAL_REQUIRED_COLUMNS: tuple[str, ...] = ("patient_id", "os_time", "os_event")
+PFS_COLUMNS: tuple[str, ...] = ("pfs_time", "pfs_event")
+"""Optional, together: without them the PFS analyses are not run (and the report says so)."""
 TIMEPOINTS: tuple[str, ...] = ("E0", "E1")
 
 SIMULATED_COLUMN = "simulated"
@@ -31,7 +33,7 @@ SIMULATED_COLUMN = "simulated"
 PD_COLUMN = "pd_at_e1"
 """Optional clinical column: progressive disease at the first evaluation (1/0). Without it, PD is derived from
 the lesion table (section ``patient_level.progressive_disease``). Not a covariate."""
-RESERVED_CLINICAL_COLUMNS: tuple[str, ...] = CLINICAL_REQUIRED_COLUMNS + (SIMULATED_COLUMN, PD_COLUMN)
+RESERVED_CLINICAL_COLUMNS: tuple[str, ...] = CLINICAL_REQUIRED_COLUMNS + PFS_COLUMNS + (SIMULATED_COLUMN, PD_COLUMN)
 MAX_IDS_LISTED = 20
 """At most this many identifiers are listed per exclusion reason (the count is always complete)."""
 
@@ -147,15 +149,23 @@ def read_lesions(path: "str | Path") -> pd.DataFrame:
 
 
 def read_clinical(path: "str | Path") -> tuple[pd.DataFrame, list[str]]:
-    """The clinical table and its covariate column names.
+    """The clinical table and its candidate covariate columns (every column that is not a survival column or a
+    flag; ``covariates.choose_covariates`` decides which are used).
 
-    Checks: required columns; unique, non-empty patient_id; times numeric, finite and >= 0 (months); events
-    1 or 0. Covariate cells stay text here (``covariates.py`` types them); empty or NA cells mean missing.
+    Checks: required columns, and pfs_time with pfs_event or neither; unique, non-empty patient_id; times numeric,
+    finite and >= 0 (months); events 1 or 0. Covariate cells stay text here (``covariates.py`` types them); empty or
+    NA cells mean missing. ``endpoints(df)`` tells whether PFS is there.
     """
     path = Path(path)
     columns, rows = read_csv(path, CLINICAL_REQUIRED_COLUMNS)
     if not rows:
         raise InputError("the clinical table has no rows", path)
+    present = [c for c in PFS_COLUMNS if c in columns]
+    if len(present) == 1:
+        other = next(c for c in PFS_COLUMNS if c not in columns)
+        raise InputError(f"{present[0]} without {other}: give both PFS columns, or neither for an OS-only "
+                         "analysis", path, "header")
+    endpoints = ("os", "pfs") if present else ("os",)
     covariates = [c for c in columns if c not in RESERVED_CLINICAL_COLUMNS and c]
     records = []
     seen: dict[str, int] = {}
@@ -168,7 +178,7 @@ def read_clinical(path: "str | Path") -> tuple[pd.DataFrame, list[str]]:
                              f"{_row_label(i)}, column patient_id")
         seen[pid] = i
         rec = {"row": i + 2, "patient_id": pid}
-        for endpoint in ("os", "pfs"):
+        for endpoint in endpoints:
             rec[f"{endpoint}_time"] = _parse_number(r.get(f"{endpoint}_time"), path, i, f"{endpoint}_time",
                                                     allow_missing=False, non_negative=True)
             rec[f"{endpoint}_event"] = _parse_flag(r.get(f"{endpoint}_event"), path, i, f"{endpoint}_event")
@@ -182,15 +192,21 @@ def read_clinical(path: "str | Path") -> tuple[pd.DataFrame, list[str]]:
             rec[c] = None if text in ("", "NA", "NaN", "nan") else text
         records.append(rec)
     df = pd.DataFrame.from_records(records)
-    for endpoint in ("os", "pfs"):
+    for endpoint in endpoints:
         if not (df[f"{endpoint}_time"] > 0).any():
             raise InputError(f"every {endpoint}_time is 0: no follow-up time, so survival cannot be analysed; give "
                              "the time from baseline to event or last contact (months)", path, f"{endpoint}_time")
-    for endpoint, what in (("os", "deaths"), ("pfs", "progressions or deaths")):
+    what = {"os": "deaths", "pfs": "progressions or deaths"}
+    for endpoint in endpoints:
         if df[f"{endpoint}_event"].sum() == 0:
-            raise InputError(f"no {what} ({endpoint}_event = 1): survival cannot be analysed", path,
+            raise InputError(f"no {what[endpoint]} ({endpoint}_event = 1): survival cannot be analysed", path,
                              f"{endpoint}_event")
     return df, covariates
+
+
+def endpoints(clinical: pd.DataFrame) -> tuple[str, ...]:
+    """The survival endpoints the clinical table holds: ("os", "pfs"), or ("os",) without the PFS columns."""
+    return ("os", "pfs") if "pfs_time" in clinical.columns else ("os",)
 
 
 # Times are in months. A median follow-up above 10 years or a time above 30 years is far beyond a metastatic cohort
@@ -203,7 +219,7 @@ DAYS_PER_MONTH = 365.25 / 12
 def time_unit_warnings(clinical: pd.DataFrame) -> list[str]:
     """A warning per endpoint whose times look like days rather than months (the analysis reads months)."""
     warnings = []
-    for endpoint in ("os", "pfs"):
+    for endpoint in endpoints(clinical):
         times = clinical[f"{endpoint}_time"].dropna()
         if times.empty:
             continue

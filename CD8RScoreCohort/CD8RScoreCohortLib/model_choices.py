@@ -5,6 +5,8 @@
   number of coefficients, ``extractAIC.coxph``) of the model without each variable (all its terms at once) and keeps
   the smallest; it stops when no removal lowers the AIC (the current model comes first among equal AICs, as
   ``step`` orders ``drop1``'s table). Written here because lifelines has no stepwise selection.
+- Below the minimum events per term of ``minimums`` (for the starting model of the AIC selection, for each forced
+  model) a model is not fitted and its note says why.
 - Forced-variable models around the final model of the p-value rule (``multivariate.backward_stepwise``): the
   minimum score at the reference cut-off in place of the optimised one (supplementary table S7), and the number of
   lesions added (tables S9 and S10). Each is one Cox fit on its complete cases.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .covariates import Covariate
+from .minimums import model_shortfall
 from .multivariate import ENTRY_P, _design, _fit, _not_estimable
 from .survival import cox_table
 
@@ -46,6 +49,9 @@ def aic_backward(data: pd.DataFrame, endpoint: str, covariates: list[Covariate],
     if not variables:
         return {**out, "note": "no candidate can be estimated"}
     every = [t for ts in variables.values() for t in ts]
+    too_few = model_shortfall(out["events"], len(every))
+    if too_few:  # the starting model; each step has fewer terms
+        return {**out, "note": f"starting model {too_few}"}
 
     def aic(names: list[str]) -> float:
         terms = [t for n in names for t in variables[n]]
@@ -78,7 +84,7 @@ def forced_model(data: pd.DataFrame, endpoint: str, covariates: list[Covariate],
     design = _design(data, endpoint, covariates)
     terms = [t for c in covariates for t in c.terms.columns]
     out.update(n=int(len(design)), events=int(design["event"].sum()))
-    why = _not_estimable(design, terms)
+    why = model_shortfall(out["events"], len(terms)) or _not_estimable(design, terms)
     if why:
         return {**out, "note": why}
     try:

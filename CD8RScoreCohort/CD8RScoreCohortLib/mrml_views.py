@@ -22,7 +22,7 @@ import slicer
 from CD8RScoreLib.csv_cells import from_cell
 
 from .lesion_level import VOLUME_SUBGROUPS_ML
-from .patient_level import ENDPOINTS, PRIMARY_METRIC
+from .patient_level import PRIMARY_METRIC, analysed_endpoints
 from .roc import roc_curve
 
 VIEW_ATTRIBUTE = "CD8RScoreCohort.View"
@@ -148,7 +148,7 @@ def km_curves(patients: pd.DataFrame, results: dict) -> dict[str, list[Curve]]:
     eligible = patients[np.isfinite(patients[col].astype(float))]
     reference = results["settings"]["reference_cutoff"]
     out: dict[str, list[Curve]] = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in analysed_endpoints(results):
         out[f"{endpoint}_{PRIMARY_METRIC}_reference_cutoff"] = _group_curves(
             eligible, endpoint, eligible[col] >= reference)
         opt = results["patient_level"][endpoint]["optimised_cutoff"]
@@ -258,7 +258,7 @@ def overview_rows(results: dict) -> pd.DataFrame:
                  "estimate": ref.get("odds_ratio"), "ci_low": ci[0], "ci_high": ci[1], "p": ref.get("p_fisher"),
                  "detail": f"cut-off {ref.get('cutoff')}; {ref.get('n_low')} low, {ref.get('n_high')} high lesions;"
                            " Fisher exact p"})
-    for endpoint in ENDPOINTS:
+    for endpoint in analysed_endpoints(results):
         opt = results["patient_level"][endpoint]["optimised_cutoff"]
         if opt.get("cutoff") is None:
             rows.append({"quantity": f"optimised cut-off of the {opt['metric']} score, {endpoint.upper()}",
@@ -276,13 +276,15 @@ def overview_rows(results: dict) -> pd.DataFrame:
                      "estimate": test.get("hr"), "ci_low": ci[0], "ci_high": ci[1], "p": test.get("p_wald"),
                      "detail": f"{test.get('n_high')} high, {test.get('n_low')} low; Wald p. {test.get('note', '')}"
                      .strip()})
-    pd_block = results["patient_level"]["progressive_disease_prediction"]
-    for key in ("sensitivity", "specificity", "ppv", "npv"):
+    pd_block = results["patient_level"].get("progressive_disease_prediction") or {}
+    for key in ("sensitivity", "specificity", "ppv", "npv") if pd_block else ():
         value = pd_block.get(key) or {}
         ci = value.get("ci95") or [None, None]
         rows.append({"quantity": f"{key} for progressive disease at E1", "estimate": value.get("estimate"),
                      "ci_low": ci[0], "ci_high": ci[1],
                      "detail": f"{value.get('k')}/{value.get('n')}; {pd_block.get('cutoff_source', '')}"})
+    for item in results.get("not_run", []):
+        rows.append({"quantity": f"not run: {item['analysis']}", "detail": item["reason"]})
     columns = ["quantity", "estimate", "ci_low", "ci_high", "p", "detail"]
     frame = pd.DataFrame(rows, columns=columns)
     for col in ("quantity", "detail"):
@@ -375,7 +377,8 @@ def add_curve_charts(scene, out_dir, results: dict) -> tuple[dict, dict]:
     charts, series = {}, {}
     suffix = " - SIMULATED" if results.get("simulated") else ""
     patients = read_output_csv(out_dir / "patient_metrics.csv")
-    for col in ("os_time", "os_event", "pfs_time", "pfs_event", f"score_{PRIMARY_METRIC}"):
+    for col in [f"{e}_{part}" for e in analysed_endpoints(results) for part in ("time", "event")] + [
+            f"score_{PRIMARY_METRIC}"]:
         patients[col] = pd.to_numeric(patients[col].replace("", np.nan), errors="coerce")
     reference = results["settings"]["reference_cutoff"]
     for key, curves in km_curves(patients, results).items():

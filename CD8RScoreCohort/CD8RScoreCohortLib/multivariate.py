@@ -14,6 +14,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from .covariates import Covariate
+from .minimums import model_shortfall
 from .survival import cox_table, fit_cox
 
 ENTRY_P = 0.1
@@ -63,7 +64,7 @@ def univariate(data: pd.DataFrame, endpoint: str, covariates: list[Covariate]) -
         design = _design(data, endpoint, [cov])
         row.update({"n": int(len(design)), "events": int(design["event"].sum()),
                     "n_missing": int(len(data) - len(design))})
-        why = _not_estimable(design, terms)
+        why = model_shortfall(row["events"], len(terms)) or _not_estimable(design, terms)
         if why:
             rows.append({**row, "terms": [], "p": None, "note": why})
             continue
@@ -113,6 +114,10 @@ def backward_stepwise(data: pd.DataFrame, endpoint: str, covariates: list[Covari
         if why:
             out["steps"].append({"removed": name, "p": None, "why": why})
             del variables[name]
+    too_few = model_shortfall(out["events"], sum(len(ts) for ts in variables.values()))
+    if too_few:  # the starting model; each step of the selection has fewer terms
+        out["note"] = f"multivariate model {too_few}"
+        return out
     while variables:
         terms = [t for ts in variables.values() for t in ts]
         try:  # the full model of this step and the models without each variable

@@ -19,6 +19,7 @@ from CD8RScoreLib.patient import METRICS, heterogeneity_metrics
 from .cutpoint import DEFAULT_MINPROP, maxstat_logrank
 from .diagnostics import diagnostic_performance
 from .inputs import PD_COLUMN, Exclusions
+from .minimums import cutpoint_shortfall
 from .lesion_level import fisher_2x2
 from .survival import cox_high_vs_low, km_summary
 
@@ -106,6 +107,10 @@ def optimised_cutoff_analysis(data: pd.DataFrame, split: pd.Series, endpoint: st
         cut = optimised_on["cutoff"]
     else:
         out["cutoff_endpoint"] = endpoint
+        too_few = cutpoint_shortfall(len(train), minprop)
+        if too_few:
+            out.update({"cutoff": None, "note": too_few, "train": None, "test": None})
+            return out
         try:
             cp = maxstat_logrank(train[f"{endpoint}_time"], train[f"{endpoint}_event"], train[col], minprop=minprop)
         except ValueError as exc:
@@ -186,25 +191,37 @@ def pd_prediction(data: pd.DataFrame, pd_truth: pd.Series, cutoff: float, cutoff
     return out
 
 
-def analyse_patients(data: pd.DataFrame, reference_cutoff: float, seed: int, minprop: float = DEFAULT_MINPROP
-                     ) -> tuple[dict, pd.Series]:
-    """The os / pfs blocks of results.json (reference and optimised cut-offs per metric) and the split."""
+def analyse_patients(data: pd.DataFrame, reference_cutoff: float, seed: int, minprop: float = DEFAULT_MINPROP,
+                     endpoints: tuple[str, ...] = ENDPOINTS) -> tuple[dict, pd.Series]:
+    """The blocks of results.json of ``endpoints`` (reference and optimised cut-offs per metric) and the split.
+
+    An endpoint other than CUTOFF_ENDPOINT applies that endpoint's optimised cut-offs; without it (not analysed),
+    it has none, and says why."""
     eligible = data[data["n_lesions_considered"] > 0]
     split = split_train_test(eligible, seed)
     out = {}
-    for endpoint in ENDPOINTS:
+    not_analysed = {m: {"cutoff_endpoint": CUTOFF_ENDPOINT, "cutoff": None,
+                        "note": f"the {CUTOFF_ENDPOINT.upper()} analyses, whose cut-off applies here, were not run"}
+                    for m in METRICS}
+    for endpoint in endpoints:
         block = {"n": int(len(eligible)), "events": int(eligible[f"{endpoint}_event"].sum()),
                  "km_median_all": km_summary(eligible[f"{endpoint}_time"], eligible[f"{endpoint}_event"])}
         for metric in REFERENCE_CUTOFF_METRICS:
             block[f"{metric}_reference_cutoff"] = reference_cutoff_analysis(eligible, endpoint, metric,
                                                                             reference_cutoff)
+        source = None if endpoint == CUTOFF_ENDPOINT else (
+            out[CUTOFF_ENDPOINT]["optimised_cutoff_by_metric"] if CUTOFF_ENDPOINT in out else not_analysed)
         all_optimised = {m: optimised_cutoff_analysis(eligible, split, endpoint, m, minprop,
-                                                      out[CUTOFF_ENDPOINT]["optimised_cutoff_by_metric"][m]
-                                                      if endpoint != CUTOFF_ENDPOINT else None) for m in METRICS}
+                                                      source[m] if source else None) for m in METRICS}
         block["optimised_cutoff"] = all_optimised[PRIMARY_METRIC]
         block["optimised_cutoff_by_metric"] = all_optimised
         out[endpoint] = block
     return out, split
+
+
+def analysed_endpoints(results: dict) -> list[str]:
+    """The endpoints whose patient-level analyses ran (results.json's ``patient_level`` has their block)."""
+    return [endpoint for endpoint in ENDPOINTS if endpoint in results["patient_level"]]
 
 
 def finite(value) -> bool:

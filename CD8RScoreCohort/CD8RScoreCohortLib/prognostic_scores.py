@@ -7,9 +7,10 @@
   each for albumin < 35 g/L, LDH > ULN and more than 2 organ sites (0-3); covariate RMH 2-3 vs 0-1.
 - Gustave Roussy Immune Score (Bigot et al., Eur J Cancer 2017): one point each for NLR > 6, LDH > ULN and albumin
   < 35 g/L (0-3); covariate GRIm 2-3 vs 0-1.
-The thresholds are the validated cut-offs of ``covariates.VALIDATED_CUTOFFS``; the clinical columns are found by
-their recognised names (NLR from ``nlr``, else neutrophils / lymphocytes). A score is missing when one of its parts
-is (no imputation).
+The thresholds are the validated cut-offs of ``covariates.VALIDATED_CUTOFFS``; the parts are found by their
+recognised names (NLR from ``nlr``, else neutrophils / lymphocytes) among the clinical columns that are covariates
+(named with ``--covariates``, or recognised when none is named; the lymphocyte column is read for the ratio only),
+so a column the user left out never enters a score. A score is missing when one of its parts is (no imputation).
 """
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ HIGH_SCORE_FROM = 2
 """RMH and GRIm 2-3 are "high" (vs 0-1)."""
 LYMPHOCYTE_COLUMNS = ("lymphocytes_g_l", "lymphocytes", "lymphocytes_10e9_l")
 NEUTROPHIL_COLUMNS = ("neutrophils_g_l", "neutrophils", "neutrophils_10e9_l")
+
+
+def ratio_denominators(columns, covariates: list[str]) -> list[str]:
+    """The lymphocyte columns the NLR is computed with: read, for that ratio only, when a neutrophil column is a
+    covariate and no ``nlr`` column is (a lymphocyte count is not a covariate itself)."""
+    names = [str(c).lower() for c in covariates]
+    if "nlr" in names or not any(n in NEUTROPHIL_COLUMNS for n in names):
+        return []
+    return [c for c in columns if str(c).lower() in LYMPHOCYTE_COLUMNS and c not in covariates]
 
 
 def organ_sites(lesions: pd.DataFrame, patients) -> pd.DataFrame:
@@ -117,7 +127,7 @@ def prognostic_covariates(data: pd.DataFrame, lesions: pd.DataFrame) -> tuple[li
         total = _total(points, parts)
         if total is None:
             missing = [p for p in parts if points[p] is None]
-            block[name] = {"available": False, "note": f"{label}: no clinical column for {', '.join(missing)}"}
+            block[name] = {"available": False, "note": f"{label}: no covariate column for {', '.join(missing)}"}
             continue
         high = (total >= HIGH_SCORE_FROM).astype(float).where(total.notna())
         definition = f"{label} {HIGH_SCORE_FROM}-3 vs 0-{HIGH_SCORE_FROM - 1} (one point each: " + \

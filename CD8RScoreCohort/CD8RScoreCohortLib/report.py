@@ -102,6 +102,40 @@ def provenance_block(results: dict) -> str:
     return provenance_html(results.get("provenance", {}), rows)
 
 
+def _pd_prediction_section(pdp: dict, ref_text: str) -> list[str]:
+    """Sensitivity, specificity, PPV and NPV for progressive disease at E1, at the cut-off and the reference one."""
+    ref = pdp["reference_cutoff"]
+    return ["<h2>Predicting progressive disease at E1</h2>"
+            f"<p>{_e(pdp['rule'])}; cut-off {_e(_cutoff(pdp))} ({_e(pdp['cutoff_source'])}). "
+            f"n = {pdp['n']}, high risk {pdp['n_high_risk']}, progressive disease "
+            f"{pdp['n_progressive_disease']}. Progressive disease: {_e(pdp['pd_definition'])}.</p>",
+            _table(["", "sensitivity", "specificity", "PPV", "NPV", "OR (95 % CI)"],
+                   [[f"cut-off {_e(_cutoff(pdp))}"] + [_prop(pdp[k]) for k in ("sensitivity", "specificity",
+                                                                                  "ppv", "npv")]
+                    + [_or_cell(pdp["odds_ratio"])],
+                    [f"reference cut-off {_e(ref_text)}"] + [_prop(ref[k]) for k in ("sensitivity",
+                                                                                     "specificity", "ppv", "npv")]
+                    + [_or_cell(ref["odds_ratio"])]])]
+
+
+def _not_run_and_covariates(results: dict) -> list[str]:
+    """What the analysis did not run and why, and which clinical columns are covariates, by which rule."""
+    parts = []
+    if results.get("not_run"):
+        parts.append("<h2>Not run</h2><p>These analyses were not run, each for the reason given "
+                     "(minimums: docs/clinical-table.md):</p>" + _table(
+                         ["analysis", "why"], [[_e(n["analysis"]), _e(n["reason"])] for n in results["not_run"]],
+                         text_columns={0, 1}))
+    cov = results.get("covariates")
+    if cov is not None:
+        parts.append(f"<h2>Clinical covariates</h2><p>Covariates: {_e(cov['selection'])}.</p>")
+        rows = [[_e(c["variable"]), _e(c["rule"])] for c in cov["used"]]
+        rows += [[_e(c["column"]), "not used: " + _e(c["reason"])] for c in cov["not_used"]]
+        parts.append(_table(["column", "rule"], rows, text_columns={0, 1}) if rows
+                     else "<p>The clinical table has no other column.</p>")
+    return parts
+
+
 class _Figures:
     """Hands out the report's figures section by section, numbered in order of appearance."""
 
@@ -152,6 +186,7 @@ def build_report(results: dict, figures: "list[ReportFigure]", folder) -> str:
                              for e in results["exclusions"]], text_columns={0, 1, 3}))
     else:
         parts.append("<p>None.</p>")
+    parts += _not_run_and_covariates(results)
 
     ll = results["lesion_level"]
     pa = ll["progression_auc"]
@@ -181,6 +216,8 @@ def build_report(results: dict, figures: "list[ReportFigure]", folder) -> str:
     pl = results["patient_level"]
     header = ["", "n high/low", "events high/low", "HR high vs low", "95 % CI", "Wald p", "log-rank p", "note"]
     for endpoint in ("os", "pfs"):
+        if endpoint not in pl:  # not run: said in "Not run"
+            continue
         b = pl[endpoint]
         parts.append(f"<h2>Patient level: {_e(label(endpoint).capitalize())}</h2>")
         rows = [_cox_row(f"{label(m)} ≥ {ref_text} (reference cut-off)", b[f"{m}_reference_cutoff"])
@@ -240,19 +277,8 @@ def build_report(results: dict, figures: "list[ReportFigure]", folder) -> str:
             parts.append(f"<p>n = {sel['n']}, events = {sel['events']}.</p>")
         else:
             parts.append(f"<p>{_e(term_label(sel.get('note', 'no model')))}</p>")
-    pdp = pl["progressive_disease_prediction"]
-    parts.append("<h2>Predicting progressive disease at E1</h2>"
-                 f"<p>{_e(pdp['rule'])}; cut-off {_e(_cutoff(pdp))} ({_e(pdp['cutoff_source'])}). "
-                 f"n = {pdp['n']}, high risk {pdp['n_high_risk']}, progressive disease "
-                 f"{pdp['n_progressive_disease']}. Progressive disease: {_e(pdp['pd_definition'])}.</p>")
-    ref = pdp["reference_cutoff"]
-    parts.append(_table(["", "sensitivity", "specificity", "PPV", "NPV", "OR (95 % CI)"],
-                        [[f"cut-off {_e(_cutoff(pdp))}"] + [_prop(pdp[k]) for k in ("sensitivity", "specificity",
-                                                                                       "ppv", "npv")]
-                         + [_or_cell(pdp["odds_ratio"])],
-                         [f"reference cut-off {_e(ref_text)}"] + [_prop(ref[k]) for k in ("sensitivity",
-                                                                                          "specificity", "ppv", "npv")]
-                         + [_or_cell(ref["odds_ratio"])]]))
+    pdp = pl.get("progressive_disease_prediction")
+    parts += _pd_prediction_section(pdp, ref_text) if pdp else []
     parts.append(figs.section("prediction"))
     nomo = pl["nomogram"]
     parts.append("<h2>Nomogram</h2>")

@@ -160,8 +160,9 @@ def _lesion_row(base: dict, timepoint: str, volume_ml: float, diameter_mm: float
     return row
 
 
-CLINICAL_COLUMNS = ["patient_id", "os_time", "os_event", "pfs_time", "pfs_event", "sex", "age", "albumin_g_l",
-                    "ldh_uln", "presentation", "simulated"]
+SIMULATED_COVARIATES = ["sex", "age", "albumin_g_l", "ldh_uln", "presentation"]
+"""The simulated clinical table's covariates (``cohort --covariates``; presentation is not a recognised name)."""
+CLINICAL_COLUMNS = ["patient_id", "os_time", "os_event", "pfs_time", "pfs_event", *SIMULATED_COVARIATES, "simulated"]
 
 
 def write_simulated_cohort(out_dir, n_patients: int = N_PATIENTS, seed: int = 1) -> tuple[Path, Path]:

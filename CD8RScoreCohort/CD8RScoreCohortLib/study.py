@@ -14,7 +14,7 @@ import pandas as pd
 
 from CD8RScoreLib import number_format as nf
 
-from .prognostic_scores import prognostic_covariates
+from .prognostic_scores import prognostic_covariates, ratio_denominators
 from .recist_patient import recist_at_e1
 from .study_panels import panel_figures, study_panels
 from .study_tables import table1, table2, table_rows
@@ -41,9 +41,14 @@ class Study:
 def analyse_study(data: pd.DataFrame, lesions: pd.DataFrame, resp: pd.DataFrame, os_cutoff: "float | None",
                   endpoints: tuple[str, ...], min_volume_ml: float, reference_cutoff: float,
                   clinical_variables: list[str]) -> Study:
-    """Run the study items on the patient table ``data`` (one row per patient, ``patient_metrics``)."""
+    """Run the study items on the patient table ``data`` (one row per patient, ``patient_metrics``).
+
+    ``endpoints``: the endpoints whose survival analyses run (the others are reported as not run);
+    ``clinical_variables``: the clinical columns that are covariates (named with --covariates or recognised), the
+    only ones Table 1 describes and the RMH and GRIm scores read their parts from."""
     whole, groups = whole_cohort_survival(data, os_cutoff, endpoints, min_volume_ml)
-    covariates, prognostic, columns = prognostic_covariates(data, lesions)
+    covariates, prognostic, columns = prognostic_covariates(
+        data[["patient_id", *clinical_variables, *ratio_denominators(data.columns, clinical_variables)]], lesions)
     recist, recist_table = recist_at_e1(lesions, data["patient_id"])
     columns["recist_e1"] = data["patient_id"].map(dict(zip(recist_table["patient_id"], recist_table["response"])))
     scored = data["n_lesions_considered"] > 0

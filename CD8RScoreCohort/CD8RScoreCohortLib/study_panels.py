@@ -60,22 +60,23 @@ def panel_figures(out_dir, patient_level: dict, lesion_level: dict, data: pd.Dat
     from . import plots
 
     captions = {}
-    os_block = patient_level["os"]
+    os_block = patient_level.get("os", {})  # absent when the OS analyses were not run (results' "not_run")
     rows = []
-    for metric, opt in os_block["optimised_cutoff_by_metric"].items():
+    for metric, opt in os_block.get("optimised_cutoff_by_metric", {}).items():
         for part in ("train", "test"):
             r = opt.get(part)
             if r:
                 rows.append({"label": f"{label(metric)} > {opt['cutoff_text']} ({label(part, SET_LABELS)}, "
                                       f"n={r['n']})", "hr": r["hr"],
                              "ci95": r["ci95"], "p": r["p_wald"]})
-    plots.forest_plot(rows, out_dir / "forest_os_metrics_train_test.png",
-                      f"OS: HR high vs low of each distribution metric at its optimised cut-off{simulated}")
-    captions["forest_os_metrics_train_test.png"] = (
-        "Hazard ratios (95 % CI) of overall survival, high vs low, of the seven distribution metrics of the lesion "
-        "scores at the cut-offs optimised on the training set, in the training and the test set (figure 4A). Metrics "
-        "whose HR is not estimable are left out.")
-    opt = os_block["optimised_cutoff"]
+    if rows:
+        plots.forest_plot(rows, out_dir / "forest_os_metrics_train_test.png",
+                          f"OS: HR high vs low of each distribution metric at its optimised cut-off{simulated}")
+        captions["forest_os_metrics_train_test.png"] = (
+            "Hazard ratios (95 % CI) of overall survival, high vs low, of the seven distribution metrics of the "
+            "lesion scores at the cut-offs optimised on the training set, in the training and the test set (figure "
+            "4A). Metrics whose HR is not estimable are left out.")
+    opt = os_block.get("optimised_cutoff", {})
     if opt.get("cutoff") is not None and opt.get("train"):
         eligible = data[data["n_lesions_considered"] > 0]
         train = eligible[eligible["split"] == "train"]

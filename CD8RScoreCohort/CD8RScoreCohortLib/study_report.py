@@ -56,6 +56,8 @@ def whole_cohort_section(whole: dict, figures: Callable[[str], str]) -> list[str
                 ["group"] + [f"{t:g} mo" for t in times],
                 [[html.escape(g)] + [str(n) for n in res["at_risk"][g]] for g in res["groups"]]))
         parts.append(figures(f"whole_cohort_{endpoint}"))
+    if not any(endpoint in whole for endpoint in ("os", "pfs")):
+        parts.append("<p>The survival analyses of the whole cohort were not run: see “Not run” above.</p>")
     return parts
 
 
@@ -83,6 +85,8 @@ def prognostic_section(block: dict) -> list[str]:
 def model_choices_section(choices: dict) -> list[str]:
     """Backward selection by AIC beside the p-value rule, and the forced-variable models (S7, S9/S10)."""
     parts = ["<h2>Other model choices (supplementary tables S7, S9, S10)</h2>"]
+    if not choices:
+        parts.append("<p>Not run: no survival endpoint was analysed (see “Not run” above).</p>")
     for endpoint, models in choices.items():
         parts.append(f"<h3>{ENDPOINT_TITLES[endpoint]}</h3>")
         aic = models["aic_backward"]

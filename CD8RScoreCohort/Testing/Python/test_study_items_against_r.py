@@ -15,14 +15,14 @@ from CD8RScoreCohortLib.analysis import run_cohort
 from CD8RScoreCohortLib.prognostic_scores import prognostic_covariates
 from CD8RScoreCohortLib.recist_patient import RESPONSES, patient_response
 from CD8RScoreCohortLib.study_tables import TABLE2_NUMBERS
-from test_random_cohort_against_r import DATA, REFERENCE_CUTOFF, SEED, _km, _terms, agrees, r_values
+from test_random_cohort_against_r import COVARIATES, DATA, REFERENCE_CUTOFF, SEED, _km, _terms, agrees, r_values
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("random_cohort_study")
     results = run_cohort(DATA / "random_cohort_lesions.csv", DATA / "random_cohort_clinical.csv", out, seed=SEED,
-                         reference_cutoff=REFERENCE_CUTOFF, make_figures=False)
+                         reference_cutoff=REFERENCE_CUTOFF, make_figures=False, covariates=COVARIATES)
     return {**results, "output_folder": out}
 
 
@@ -163,7 +163,7 @@ def test_prognostic_scores_from_their_parts_and_nlr_from_neutrophils_and_lymphoc
     assert set(terms) >= {"site_bone", "site_liver", "site_lung", "site_node", "n_organ_sites", "grim_score"}
     # without an NLR, the GRIm score is not available, and says why
     _, block, _ = prognostic_covariates(data.drop(columns=["neutrophils"]), lesions)
-    assert block["grim"] == {"available": False, "note": "Gustave Roussy Immune Score: no clinical column for nlr"}
+    assert block["grim"] == {"available": False, "note": "Gustave Roussy Immune Score: no covariate column for nlr"}
 
 
 def _lesions(rows):
