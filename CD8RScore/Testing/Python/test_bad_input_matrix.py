@@ -509,7 +509,8 @@ CASES = [
     Case("interrupted write", score(), 130, ["interrupted", "nothing was written"], fault="interrupt"),
     # 10. cohort statistics on small or degenerate data
     Case("cohort of three patients", cohort("lesions_three.csv", "clin_three.csv"), 0),
-    Case("covariate that separates the outcome", cohort(clinical="clin_separating.csv"), 0),
+    Case("covariate that separates the outcome", cohort("cohort/lesions.csv", "clin_separating.csv", "--covariates",
+                                                        "follow"), 0),
     Case("--min-volume-ml above every lesion", cohort("cohort/lesions.csv", "cohort/clinical.csv",
                                                       "--min-volume-ml", "100000"), 2,
          ["--min-volume-ml", "larger than 100000 mL"]),
@@ -523,7 +524,7 @@ CASES = [
     Case("clinical event 2", cohort(clinical="clin_event_2.csv"), 2, ["clin_event_2.csv", "row 6", "1 or 0"]),
     Case("clinical patient twice", cohort(clinical="clin_duplicate.csv"), 2, ["clin_duplicate.csv", "patient_id"]),
     Case("clinical table without pfs_time", cohort(clinical="clin_no_column.csv"), 2,
-         ["clin_no_column.csv", "missing column(s) pfs_time"]),
+         ["clin_no_column.csv", "pfs_event without pfs_time", "or neither"]),
     # 11. geometry, with plain numbers
     Case("segmentation spacing differs", score(seg="labels_spacing.nrrd"), 2,
          ["labels_spacing.nrrd", "geometry mismatch", "spacing"]),

@@ -56,3 +56,40 @@ def test_demo_writes_every_table_labelled_with_the_demonstration_signature(tmp_p
 
     settings = json.loads((out / "simulated_cohort" / "analysis" / "results.json").read_text())["settings"]
     assert settings["reference_cutoff"] == SIMULATION_REFERENCE_CUTOFF
+
+
+def test_every_demo_file_the_examples_name_exists_and_the_lifex_export_imports(tmp_path):
+    """The README's commands and every --help example run on the demo's files: each file they name is written by
+    the demo; the LIFEx export imports to the features that `extract` computed."""
+    import re
+    from pathlib import Path
+
+    from CD8RScoreLib.cli import build_parser, main
+
+    out = tmp_path / "demo-output"
+    result = subprocess.run([sys.executable, "-m", "CD8RScoreLib", "demo", "--out", str(out)],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    parser = build_parser()
+    commands = next(a for a in parser._actions if hasattr(a, "choices") and isinstance(a.choices, dict)).choices
+    texts = [p.epilog or "" for p in commands.values()]
+    texts.append((Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8"))
+    named = {m for text in texts for m in re.findall(r"demo-output/[\w./-]+", text)}
+    named = {n.rstrip(".") for n in named if not n.endswith("/")}
+    assert len(named) >= 15
+    missing = sorted(n for n in named if not (out / n[len("demo-output/"):]).exists())
+    assert missing == []
+    training = out / "signature_training"
+    assert len(read(training / "demo_training_features.csv")) == len(read(training / "demo_training_target.csv"))
+    imported = tmp_path / "imported.csv"
+    assert main(["import-lifex", "--lifex", training / "lifex_export.csv", "--locations",
+                 out / "synthetic" / "SYNTHETIC-001_locations.csv", "--kvp", "120", "--out", imported]) == 0
+    extracted = {r["lesion_id"]: r for r in read(training / "SYNTHETIC-001_E0_features.csv")}
+    rows = read(imported)
+    assert len(rows) == 6
+    for row in rows:
+        for column, value in row.items():
+            if column.startswith(("core_", "ring_")):
+                assert float(value) == float(extracted[row["lesion_id"]][column]), column
+    small = read(out / "small_cohort" / "clinical.csv")
+    assert len(small) == 3

@@ -32,10 +32,6 @@ def cohort(tmp_path_factory):
             write(folder / "clinical.csv", clinical, CLINICAL_COLUMNS + ["comment"]), clinical)
 
 
-DERIVED = {"n_organ_sites", "rmh_score", "grim_score"}
-"""Covariates the study derives from the lesions' locations and the covariate columns (besides one per site)."""
-
-
 def model_variables(results: dict) -> set[str]:
     """Every variable that entered a Cox model: univariate, multivariate (p-value rule), AIC selection and the
     forced-variable models, besides the organ-site indicators (site_*)."""
