@@ -168,7 +168,7 @@ def register(subparsers) -> None:
             "demo-output/simulated_cohort/clinical.csv --reference-cutoff 1.72 --covariates sex age albumin_g_l "
             "ldh_uln presentation --out my-results/cohort",
             "cd8rscore cohort --lesions demo-output/small_cohort/lesions.csv --clinical "
-            "demo-output/small_cohort/clinical.csv --reference-cutoff 1.72 --out my-results/small_cohort"))
+            "demo-output/small_cohort/clinical.csv --out my-results/small_cohort"))
     p.add_argument("--lesions", required=True, help="lesion table CSV with E0 and E1 rows")
     p.add_argument("--clinical", required=True, help="clinical table CSV, one row per patient (columns below)")
     p.add_argument("--covariates", nargs="+", metavar="COLUMN",
