@@ -37,8 +37,7 @@ from .patient_level import (CUTOFF_ENDPOINT, PRIMARY_METRIC, analyse_patients, a
 from .report_text import ReportFigure, label, term_label
 from .small_groups import (MIN_EVENTS, MIN_LESIONS_PER_CLASS, MIN_PATIENTS_PER_GROUP, auc_is_small,
                            comparison_is_small)
-from .study import analyse_study, make_study_figures, study_table_rows
-from .study_panels import PANEL_FIGURES
+from .study import analyse_study, make_study_figures, study_figure_section, study_table_rows
 from .survival import fit_cox
 
 DEFAULT_SEED = 20220101
@@ -323,8 +322,7 @@ def run_cohort(lesions_path, clinical_path, out_dir, seed: int = DEFAULT_SEED,
         if make_figures:
             captions = make_study_figures(out_dir, results, data, " - SIMULATED DATA" if results["simulated"] else "")
             # the whole-cohort figures go under their endpoint's whole-cohort table, the panels with theirs
-            figures += [ReportFigure(name, caption, "panels" if name in PANEL_FIGURES
-                                     else f"whole_cohort_{name.split('_')[1]}") for name, caption in captions.items()]
+            figures += [ReportFigure(name, caption, study_figure_section(name)) for name, caption in captions.items()]
         results["files"] = {"tables": tables, "figures": [f.file for f in figures],
                             "figure_captions": {f.file: f.caption for f in figures}}
         atomic_write_text(out_dir / RESULTS_NAME, json.dumps(results, indent=2, allow_nan=False))

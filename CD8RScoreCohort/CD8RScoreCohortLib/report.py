@@ -179,6 +179,7 @@ def build_report(results: dict, figures: "list[ReportFigure]", folder) -> str:
 
     c = results["counts"]
     parts.append("<h2>Cohort</h2>" + _table(["", "n"], [[_e(label(k)), nf.estimate(v)] for k, v in c.items()]))
+    parts.append(figs.section("flow"))
     parts.append("<h2>Exclusions</h2>")
     if results["exclusions"]:
         parts.append(_table(["table", "reason", "count", "identifiers (first ones)"],

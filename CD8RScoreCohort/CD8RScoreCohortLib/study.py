@@ -14,9 +14,10 @@ import pandas as pd
 
 from CD8RScoreLib import number_format as nf
 
+from .flow_chart import caption as flow_caption, flow_chart_plot, flow_counts
 from .prognostic_scores import prognostic_covariates, ratio_denominators
 from .recist_patient import recist_at_e1
-from .study_panels import panel_figures, study_panels
+from .study_panels import PANEL_FIGURES, panel_figures, study_panels
 from .study_tables import table1, table2, table_rows
 from .whole_cohort import (HIGH_GROUP, LOW_GROUP, NO_LESION_GROUP, SCORED_GROUP, whole_cohort_survival)
 
@@ -60,7 +61,8 @@ def analyse_study(data: pd.DataFrame, lesions: pd.DataFrame, resp: pd.DataFrame,
     described = data.assign(**columns)
     t1 = table1(described, clinical_variables + [c for c in TABLE1_DERIVED if c in columns], groups)
     t2 = table2(lesions, reference_cutoff)
-    return Study(block={"whole_cohort": whole, "prognostic_scores": prognostic, "recist_e1": recist,
+    return Study(block={"flow_chart": flow_counts(lesions, data, min_volume_ml), "whole_cohort": whole,
+                        "prognostic_scores": prognostic, "recist_e1": recist,
                         "table1": t1, "table2": t2, "panels": study_panels(data, resp)},
                  patient_columns={"survival_group": groups, **columns}, covariates=covariates,
                  tables={"recist_e1.csv": recist_table.to_dict("records"),
@@ -118,13 +120,26 @@ def study_table_rows(block: dict) -> dict[str, list[dict]]:
                                "ci_high": fu["ci95"][1], "q1_months": fu["iqr"][0], "q3_months": fu["iqr"][1]}]}
 
 
+FLOW_CHART_FIGURE = "flow_chart.png"
+
+
+def study_figure_section(name: str) -> str:
+    """The report section a study figure is shown in: the cohort's counts, the panels or its endpoint's
+    whole-cohort survival."""
+    if name == FLOW_CHART_FIGURE:
+        return "flow"
+    return "panels" if name in PANEL_FIGURES else f"whole_cohort_{name.split('_')[1]}"
+
+
 def make_study_figures(out_dir: Path, results: dict, data: pd.DataFrame, simulated: str) -> dict[str, str]:
     """Write the study's PNG figures; returns file name -> caption."""
     from . import plots
 
     whole = results["study"]["whole_cohort"]
     groups = data["survival_group"]
-    captions = panel_figures(out_dir, results["patient_level"], results["lesion_level"], data, simulated)
+    flow_chart_plot(results, out_dir / FLOW_CHART_FIGURE, f"Patients and lesions analysed{simulated}")
+    captions = {FLOW_CHART_FIGURE: flow_caption(results)}
+    captions.update(panel_figures(out_dir, results["patient_level"], results["lesion_level"], data, simulated))
     scored = (data["n_lesions_considered"] > 0).map({True: SCORED_GROUP, False: NO_LESION_GROUP})
     for endpoint in ("os", "pfs"):
         if endpoint not in whole:
