@@ -33,7 +33,13 @@ SIMULATED_COLUMN = "simulated"
 PD_COLUMN = "pd_at_e1"
 """Optional clinical column: progressive disease at the first evaluation (1/0). Without it, PD is derived from
 the lesion table (section ``patient_level.progressive_disease``). Not a covariate."""
-RESERVED_CLINICAL_COLUMNS: tuple[str, ...] = CLINICAL_REQUIRED_COLUMNS + PFS_COLUMNS + (SIMULATED_COLUMN, PD_COLUMN)
+BOR_COLUMN = "best_overall_response"
+"""Optional clinical column: the patient's best overall response over the whole follow-up as assessed by RECIST 1.1
+(CR, PR, SD, PD or NE; empty = unknown), for supplementary table S3 (later scans than E1 are not read). Not a
+covariate."""
+BOR_VALUES: tuple[str, ...] = ("CR", "PR", "SD", "PD", "NE")
+RESERVED_CLINICAL_COLUMNS: tuple[str, ...] = CLINICAL_REQUIRED_COLUMNS + PFS_COLUMNS + (SIMULATED_COLUMN, PD_COLUMN,
+                                                                                          BOR_COLUMN)
 MAX_IDS_LISTED = 20
 """At most this many identifiers are listed per exclusion reason (the count is always complete)."""
 
@@ -148,6 +154,17 @@ def read_lesions(path: "str | Path") -> pd.DataFrame:
     return df
 
 
+def _parse_response(text: "str | None", path, index: int) -> "str | None":
+    """A best overall response cell: one of BOR_VALUES (any case), None when empty or NA."""
+    text = (text or "").strip()
+    if text in ("", "NA"):
+        return None
+    if text.upper() not in BOR_VALUES:
+        raise InputError(f"{text!r} is not a RECIST response; write one of {', '.join(BOR_VALUES)} or leave it empty",
+                         path, f"{_row_label(index)}, column {BOR_COLUMN}")
+    return text.upper()
+
+
 def read_clinical(path: "str | Path") -> tuple[pd.DataFrame, list[str]]:
     """The clinical table and its candidate covariate columns (every column that is not a survival column or a
     flag; ``covariates.choose_covariates`` decides which are used).
@@ -187,6 +204,8 @@ def read_clinical(path: "str | Path") -> tuple[pd.DataFrame, list[str]]:
         if PD_COLUMN in columns:
             text = (r.get(PD_COLUMN) or "").strip()
             rec[PD_COLUMN] = float("nan") if text in ("", "NA") else float(_parse_flag(text, path, i, PD_COLUMN))
+        if BOR_COLUMN in columns:
+            rec[BOR_COLUMN] = _parse_response(r.get(BOR_COLUMN), path, i)
         for c in covariates:
             text = (r.get(c) or "").strip()
             rec[c] = None if text in ("", "NA", "NaN", "nan") else text

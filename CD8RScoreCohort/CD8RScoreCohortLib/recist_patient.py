@@ -128,3 +128,66 @@ def recist_at_e1(lesions: pd.DataFrame, patients) -> tuple[dict, pd.DataFrame]:
                            "non-target progression not assessed",
              "n_targets_median": float(np.median(table["n_targets"])) if n else None}
     return block, table
+
+
+BEST_FIRST: tuple[str, ...] = ("CR", "PR", "SD", "non-CR/non-PD", "PD", "NE")
+"""Responses from best to worst, as RECIST 1.1 ranks them for the best overall response."""
+RESPONDED_AFTER_PROGRESSION: tuple[str, ...] = ("CR", "PR", "SD")
+
+
+def best_of(evaluations: "list[str]") -> "str | None":
+    """RECIST 1.1 best overall response from the responses of successive evaluations: the best one recorded up to
+    and including the first progression (later ones do not count); None without an evaluation."""
+    seen = []
+    for response in evaluations:
+        seen.append(response)
+        if response == "PD":
+            break
+    return min(seen, key=BEST_FIRST.index) if seen else None
+
+
+def _counts_block(values: pd.Series, levels: "tuple[str, ...]") -> dict:
+    """Counts, percentages of the patients with a value, missing, and the objective response rate (CR + PR)."""
+    present = values.dropna()
+    n = len(present)
+    counts = {r: int((present == r).sum()) for r in levels}
+    return {"n": n, "missing": int(values.isna().sum()), "counts": counts,
+            "percent": {r: (100.0 * c / n if n else None) for r, c in counts.items()},
+            "objective_response_rate": proportion_with_ci(counts.get("CR", 0) + counts.get("PR", 0), n)}
+
+
+def best_overall_response(recist_table: pd.DataFrame, patients: pd.DataFrame,
+                          given_column: str) -> tuple[dict, pd.DataFrame]:
+    """Supplementary table S3: the best overall response of each patient (``patients``: patient_id and, when the
+    clinical table has it, ``given_column``), with counts, percentages and the objective response rate.
+
+    Derived: RECIST 1.1's best overall response over the evaluations the lesion table holds (E1 only: the response
+    at E1). Given: the clinical table's best overall response over the whole follow-up, with the patients whose
+    response at E1 was PD and who responded later (response after initial progression) and the table of the
+    response at E1 against it."""
+    at_e1 = dict(zip(recist_table["patient_id"], recist_table["response"]))
+    table = pd.DataFrame({"patient_id": patients["patient_id"].to_numpy()})
+    table["response_e1"] = table["patient_id"].map(at_e1)
+    table["best_overall_response_derived"] = [best_of([r]) if isinstance(r, str) else None
+                                              for r in table["response_e1"]]
+    block = {"evaluations_read": ["E1"],
+             "definition": "best response recorded up to the first progression (RECIST 1.1); the lesion table holds "
+                           "one evaluation (E1), so the derived best overall response is the response at E1",
+             "derived": _counts_block(table["best_overall_response_derived"], BEST_FIRST)}
+    if given_column in patients.columns:
+        given = patients[given_column].where(patients[given_column].notna(), None).to_numpy()
+        table["best_overall_response_given"] = given
+        progressed = table["response_e1"] == "PD"
+        later = table.loc[progressed, "best_overall_response_given"]
+        block["given"] = _counts_block(table["best_overall_response_given"], ("CR", "PR", "SD", "PD", "NE"))
+        block["given"]["source"] = f"clinical column {given_column} (the whole follow-up)"
+        block["after_initial_progression"] = {r: int((later == r).sum()) for r in RESPONDED_AFTER_PROGRESSION}
+        block["e1_vs_given"] = {e1: {g: int(((table["response_e1"] == e1)
+                                             & (table["best_overall_response_given"] == g)).sum())
+                                     for g in ("CR", "PR", "SD", "PD", "NE")}
+                                for e1 in BEST_FIRST if (table["response_e1"] == e1).any()}
+    else:
+        block["given"] = None
+        block["note"] = (f"no {given_column} column in the clinical table: the best overall response over the "
+                         "whole follow-up and the response after initial progression need it")
+    return block, table

@@ -15,8 +15,9 @@ import pandas as pd
 from CD8RScoreLib import number_format as nf
 
 from .flow_chart import caption as flow_caption, flow_chart_plot, flow_counts
+from .inputs import BOR_COLUMN
 from .prognostic_scores import prognostic_covariates, ratio_denominators
-from .recist_patient import recist_at_e1
+from .recist_patient import best_overall_response, recist_at_e1
 from .study_panels import PANEL_FIGURES, panel_figures, study_panels
 from .study_tables import table1, table2, table_rows
 from .whole_cohort import (HIGH_GROUP, LOW_GROUP, NO_LESION_GROUP, SCORED_GROUP, whole_cohort_survival)
@@ -52,6 +53,7 @@ def analyse_study(data: pd.DataFrame, lesions: pd.DataFrame, resp: pd.DataFrame,
         data[["patient_id", *clinical_variables, *ratio_denominators(data.columns, clinical_variables)]], lesions)
     recist, recist_table = recist_at_e1(lesions, data["patient_id"])
     columns["recist_e1"] = data["patient_id"].map(dict(zip(recist_table["patient_id"], recist_table["response"])))
+    bor, bor_table = best_overall_response(recist_table, data, BOR_COLUMN)
     scored = data["n_lesions_considered"] > 0
     columns["min_score_reference_class"] = np.where(scored, np.where(data["score_min"] >= reference_cutoff, "high",
                                                                      "low"), None)
@@ -63,9 +65,11 @@ def analyse_study(data: pd.DataFrame, lesions: pd.DataFrame, resp: pd.DataFrame,
     t2 = table2(lesions, reference_cutoff)
     return Study(block={"flow_chart": flow_counts(lesions, data, min_volume_ml), "whole_cohort": whole,
                         "prognostic_scores": prognostic, "recist_e1": recist,
+                        "best_overall_response": bor,
                         "table1": t1, "table2": t2, "panels": study_panels(data, resp)},
                  patient_columns={"survival_group": groups, **columns}, covariates=covariates,
                  tables={"recist_e1.csv": recist_table.to_dict("records"),
+                         "best_overall_response.csv": bor_table.to_dict("records"),
                          "table1_baseline.csv": table_rows(t1, t1["groups"]),
                          "table2_lesions_e0_e1.csv": table_rows(t2, t2["sets"])})
 

@@ -121,6 +121,35 @@ def recist_section(block: dict) -> list[str]:
             f"{nf.ci(orr['ci95'], 2)}, exact).</p>"]
 
 
+def best_overall_response_section(block: dict) -> list[str]:
+    """Supplementary table S3: best overall response, derived and (when the clinical table gives it) over the whole
+    follow-up, with the response after initial progression."""
+    parts = ["<h2>Best overall response (supplementary table S3)</h2>",
+             f"<p>Derived: {html.escape(block['definition'])}. Per-patient values in best_overall_response.csv.</p>"]
+    sources = [("derived from the lesion table", block["derived"])]
+    if block["given"]:
+        sources.append((block["given"]["source"], block["given"]))
+    else:
+        parts.append(f"<p>{html.escape(block['note'])}.</p>")
+    for name, b in sources:
+        orr = b["objective_response_rate"]
+        rows = [[r, nf.estimate(c), nf.estimate(b["percent"][r], 3)] for r, c in b["counts"].items()]
+        rows.append(["unknown", nf.estimate(b["missing"]), ""])
+        parts.append(f"<h3>Best overall response, {html.escape(name)}</h3>"
+                     + _table(["response", "patients", "% of patients with a response"], rows)
+                     + (f"<p>Objective response rate (CR + PR): {orr['k']}/{orr['n']} = {nf.fixed(orr['estimate'], 2)} "
+                        f"(95 % CI {nf.ci(orr['ci95'], 2)}, exact).</p>" if orr["n"] else ""))
+    if block["given"]:
+        later = block["after_initial_progression"]
+        parts.append("<p>Response after initial progression (PD at E1, then a better best overall response): "
+                     + ", ".join(f"{r} {n}" for r, n in later.items()) + ".</p>")
+        levels = list(next(iter(block["e1_vs_given"].values())).keys()) if block["e1_vs_given"] else []
+        parts.append(_table(["response at E1"] + [f"best overall: {g}" for g in levels],
+                            [[html.escape(e1)] + [nf.estimate(n) for n in row.values()]
+                             for e1, row in block["e1_vs_given"].items()]))
+    return parts
+
+
 def tables_section(t1: dict, t2: dict) -> list[str]:
     """Table 1 (patients, by group of figure 4D/E) and Table 2 (lesions at E0 and E1)."""
     from .study_tables import table_rows
@@ -176,5 +205,6 @@ def study_sections(results: dict, figures: Callable[[str], str]) -> list[str]:
     return (tables_section(study["table1"], study["table2"])
             + whole_cohort_section(study["whole_cohort"], figures)
             + prognostic_section(study["prognostic_scores"]) + recist_section(study["recist_e1"])
+            + best_overall_response_section(study["best_overall_response"])
             + model_choices_section(study.get("model_choices", {}))
             + panels_section(study["panels"], figures))

@@ -13,7 +13,7 @@ import pytest
 
 from CD8RScoreCohortLib.analysis import run_cohort
 from CD8RScoreCohortLib.prognostic_scores import prognostic_covariates
-from CD8RScoreCohortLib.recist_patient import RESPONSES, patient_response
+from CD8RScoreCohortLib.recist_patient import RESPONSES, best_of, best_overall_response, patient_response
 from CD8RScoreCohortLib.study_tables import TABLE2_NUMBERS
 from test_random_cohort_against_r import COVARIATES, DATA, REFERENCE_CUTOFF, SEED, _km, _terms, agrees, r_values
 
@@ -82,6 +82,18 @@ def flatten_study(study: dict, folder) -> dict:
     orr = recist["objective_response_rate"]
     out["study/recist/orr/estimate"] = orr["estimate"]
     out["study/recist/orr/ci_low"], out["study/recist/orr/ci_high"] = orr["ci95"]
+    bor = study["best_overall_response"]
+    for r, n in bor["derived"]["counts"].items():
+        out[f"study/bor/derived/count/{r}"] = n
+    given = bor["given"]
+    for r, n in given["counts"].items():
+        out[f"study/bor/given/count/{r}"] = n
+    out["study/bor/given/missing"] = given["missing"]
+    out["study/bor/given/orr/estimate"] = given["objective_response_rate"]["estimate"]
+    out["study/bor/given/orr/ci_low"], out["study/bor/given/orr/ci_high"] = given["objective_response_rate"]["ci95"]
+    for e1 in RESPONSES:
+        for g in given["counts"]:
+            out[f"study/bor/e1_vs_given/{e1}/{g}"] = bor["e1_vs_given"].get(e1, {}).get(g, 0)
     _tables(out, study)
     panels = study["panels"]
     for m, pair in panels["spearman_metric_vs_number_of_lesions"].items():
@@ -209,3 +221,39 @@ def test_rank_sum_and_contingency_p_as_r_on_small_samples():
     # chisq.test(matrix(c(10, 12, 5, 9, 7, 3), 2))$p.value (2 x 3: no continuity correction)
     res = categorical_p(np.array([[10, 5, 7], [12, 9, 3]]))
     assert res["test"] == "chi-squared" and res["p"] == pytest.approx(0.24134046244497298, rel=1e-10)
+
+
+def test_best_overall_response_is_the_best_before_the_first_progression():
+    assert best_of(["SD", "PR", "CR"]) == "CR"
+    assert best_of(["PR", "PD", "CR"]) == "PR"  # a response after progression is not the best overall response
+    assert best_of(["PD", "CR"]) == "PD"
+    assert best_of(["NE", "SD"]) == "SD"
+    assert best_of([]) is None
+
+
+def test_response_after_initial_progression_from_the_clinical_best_overall_response():
+    at_e1 = pd.DataFrame({"patient_id": ["A", "B", "C", "D"], "response": ["PD", "PD", "PR", "PD"]})
+    patients = pd.DataFrame({"patient_id": ["A", "B", "C", "D", "E"], "bor": ["CR", "PD", "PR", "SD", None]})
+    block, table = best_overall_response(at_e1, patients, "bor")
+    assert block["after_initial_progression"] == {"CR": 1, "PR": 0, "SD": 1}
+    assert block["given"]["counts"]["CR"] == 1 and block["given"]["missing"] == 1 and block["given"]["n"] == 4
+    assert block["given"]["objective_response_rate"]["k"] == 2  # A (CR) and C (PR) of the 4 with a value
+    assert block["derived"]["counts"]["PD"] == 3 and block["derived"]["missing"] == 1  # E has no E1 CT
+    assert list(table["best_overall_response_derived"].fillna("-")) == ["PD", "PD", "PR", "PD", "-"]
+    block, _ = best_overall_response(at_e1, patients.drop(columns=["bor"]), "bor")
+    assert block["given"] is None and "no bor column" in block["note"]
+
+
+def test_a_best_overall_response_that_is_not_recist_is_refused_with_its_row(tmp_path):
+    from CD8RScoreCohortLib.inputs import read_clinical
+    from CD8RScoreLib.errors import InputError
+
+    clinical = tmp_path / "clinical.csv"
+    clinical.write_text("patient_id,os_time,os_event,pfs_time,pfs_event,best_overall_response\n"
+                        "A,10,1,5,1,pr\nB,12,0,6,1,\nC,3,1,2,1,partial\n")
+    with pytest.raises(InputError) as error:
+        read_clinical(clinical)
+    assert "row 4" in str(error.value) and "best_overall_response" in str(error.value) and "CR, PR" in str(error.value)
+    clinical.write_text(clinical.read_text().replace("partial", "NE"))
+    df, covariates = read_clinical(clinical)
+    assert list(df["best_overall_response"]) == ["PR", None, "NE"] and "best_overall_response" not in covariates

@@ -381,6 +381,20 @@ put("study/recist/orr/estimate", orr$estimate, "binom.test(CR + PR, n)$estimate"
 put("study/recist/orr/ci_low", orr$conf.int[1], "binom.test(CR + PR, n)$conf.int[1]")
 put("study/recist/orr/ci_high", orr$conf.int[2], "binom.test(CR + PR, n)$conf.int[2]")
 
+# ---------------------------------------------------------------- S3: best overall response
+# derived: the best response up to the first progression over the evaluations read (E1 only: the response at E1)
+for (r in RESPONSES) put(sprintf("study/bor/derived/count/%s", r), sum(resp == r), "sum(best_of(response at E1) == r)")
+# given: the clinical table's best_overall_response (the whole follow-up), over the patients with a value
+bor <- d$best_overall_response
+for (r in c("CR", "PR", "SD", "PD", "NE")) put(sprintf("study/bor/given/count/%s", r), sum(bor == r, na.rm = TRUE), "sum(bor == r, na.rm = TRUE)")
+put("study/bor/given/missing", sum(is.na(bor)), "sum(is.na(bor))")
+gorr <- binom.test(sum(bor %in% c("CR", "PR")), sum(!is.na(bor)))
+put("study/bor/given/orr/estimate", gorr$estimate, "binom.test(sum(bor %in% c('CR', 'PR')), sum(!is.na(bor)))$estimate")
+put("study/bor/given/orr/ci_low", gorr$conf.int[1], "binom.test(...)$conf.int[1]")
+put("study/bor/given/orr/ci_high", gorr$conf.int[2], "binom.test(...)$conf.int[2]")
+cross <- table(factor(resp, RESPONSES), factor(bor[match(with_e1, d$patient_id)], c("CR", "PR", "SD", "PD", "NE")))
+for (a in RESPONSES) for (b in colnames(cross)) put(sprintf("study/bor/e1_vs_given/%s/%s", a, b), cross[a, b], "table(response at E1, bor)[a, b]")
+
 # ---------------------------------------------------------------- Table 1: baseline characteristics by group
 t1_groups <- c(list(overall = rep(TRUE, nrow(d))), lapply(setNames(unique(three), unique(three)), function(g) three == g))
 for (g in names(t1_groups)) {

@@ -6,7 +6,8 @@ progression-free times in whole months (tied times), censoring, missing albumin 
 follows albumin without an effect of its own (so that backward selection removes it), and a three-level
 covariate; and, drawn from a second generator (``add_study_columns``), the NLR, each scan's kVp, slice thickness
 and pixel spacing, the short axis of nodes, lesions that disappear at E1 (all of some patients') and new lesions at
-E1. Also writes the training/test split that ``cd8rscore cohort --seed 1`` draws
+E1; and, from a third generator, the best overall response a clinical table gives (supplementary table S3).
+Also writes the training/test split that ``cd8rscore cohort --seed 1`` draws
 (random_cohort_split.csv), which R reads because R cannot draw numpy's random numbers.
 
     python random_cohort.py      (in this folder; rewrites random_cohort_*.csv)
@@ -27,9 +28,11 @@ LESION_COLUMNS = ["patient_id", "timepoint", "lesion_id", "location", "volume_ml
                   "short_axis_mm", "kvp", "slice_thickness_mm", "pixel_spacing_mm", "score", "score_class",
                   "computable", "signature_name", "signature_status"]
 CLINICAL_COLUMNS = ["patient_id", "os_time", "os_event", "pfs_time", "pfs_event", "sex", "age", "albumin_g_l",
-                    "ldh_uln", "crp_mg_l", "m_stage", "nlr", "simulated"]
+                    "ldh_uln", "crp_mg_l", "m_stage", "nlr", "simulated", "best_overall_response"]
 STUDY_SEED = SEED + 1
 """Seed of the columns the study items need (drawn after the others, which they leave as they were)."""
+RESPONSE_SEED = SEED + 2
+"""Seed of the clinicians' best overall response (drawn last, from a third generator)."""
 REFERENCE_CUTOFF = 2.0
 LOCATIONS = ["node", "lung", "liver", "subcutaneous", "adrenal", "bone"]
 
@@ -115,6 +118,16 @@ def add_study_columns(lesions: list[dict], clinical: list[dict], seed: int = STU
     return lesions
 
 
+def add_best_overall_response(clinical: list[dict], seed: int = RESPONSE_SEED) -> None:
+    """The best overall response over the whole follow-up as a clinical table gives it (supplementary table S3):
+    CR, PR, SD, PD or NE, some unknown; drawn independently of the lesions, so that some patients with PD at E1
+    respond later (response after initial progression)."""
+    rng = np.random.default_rng(seed)
+    for row in clinical:
+        row["best_overall_response"] = "" if rng.random() < 0.06 else str(
+            rng.choice(["CR", "PR", "SD", "PD", "NE"], p=[0.25, 0.2, 0.17, 0.35, 0.03]))
+
+
 def _row(pid: str, timepoint: str, lid: str, site: str, volume: float, diameter: float, score) -> dict:
     computable = score is not None
     return {"patient_id": pid, "timepoint": timepoint, "lesion_id": lid, "location": site,
@@ -134,6 +147,7 @@ def _write(path: Path, rows: list[dict], columns: list[str]) -> None:
 def main() -> None:
     lesions, clinical = simulate()
     lesions = add_study_columns(lesions, clinical)
+    add_best_overall_response(clinical)
     _write(HERE / "random_cohort_lesions.csv", lesions, LESION_COLUMNS)
     _write(HERE / "random_cohort_clinical.csv", clinical, CLINICAL_COLUMNS)
     from CD8RScoreCohortLib.analysis import run_cohort
