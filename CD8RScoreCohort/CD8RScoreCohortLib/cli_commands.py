@@ -135,6 +135,8 @@ def clinical_table_help() -> str:
         ("pd_at_e1", "optional; progressive disease at the first evaluation CT, 1/0 (default: RECIST 1.1 from the "
                      "lesion table)"),
         ("simulated", "optional; 1 marks simulated rows (every output then says SIMULATED)"),
+        ("best_overall_response", "optional; CR, PR, SD, PD or NE over the whole follow-up (supplementary table "
+                                  "S3)"),
         ("other columns", "covariates only when named with --covariates or, when none is named, if their name is "
                           "recognised:"),
     ]

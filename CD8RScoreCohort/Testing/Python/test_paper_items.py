@@ -57,3 +57,57 @@ def test_flow_chart_is_drawn_and_shown_under_the_cohort_counts_with_its_caption(
     report = (out / "report.html").read_text(encoding="utf-8")
     cohort, exclusions = report.index("<h2>Cohort</h2>"), report.index("<h2>Exclusions</h2>")
     assert cohort < report.index("<figcaption><b>Figure 1.</b> Flow chart of the patients") < exclusions
+
+
+def _table_rows(text: str, header_start: str) -> list[list[str]]:
+    """The cells of the markdown table whose header row starts with ``header_start``."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def _named(cells: "list[str]") -> list[str]:
+    """The backquoted names in ``cells``, with {a,b} expanded; names with spaces or ... are prose, not names."""
+    names = []
+    for token in re.findall(r"`([^`]+)`", " ".join(cells)):
+        if " " in token or "..." in token or "=" in token:
+            continue
+        match = re.search(r"\{([^}]+)\}", token)
+        names += [token.replace(match.group(0), part) for part in match.group(1).split(",")] if match else [token]
+    return names
+
+
+def _has_key(results: dict, dotted: str) -> bool:
+    node = results
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def test_every_item_is_where_the_items_page_says(run):
+    """Each CSV and PNG file docs/paper-items.md names is written, each results.json key it names exists (the
+    signature's columns excepted), and no item is left "no"."""
+    out, results = run
+    text = DOCS.read_text(encoding="utf-8")
+    items = _table_rows(text, "| Item |")
+    others = _table_rows(text, "| What | Where |")
+    assert len(items) >= 25 and len(others) >= 5
+    checked = 0
+    for cells in [row[2:5] for row in items] + [row[1:2] for row in others]:
+        for name in _named(cells):
+            if name.endswith((".csv", ".png")):
+                assert (out / name).is_file(), name
+            elif name not in ("signature_name", "signature_status", "cutoff_endpoint", "pd_definition", "recist_e1"):
+                assert _has_key(results, name), name
+            checked += 1
+    assert checked > 60
+    statuses = [row[-1] for row in items] + [row[-1] for row in others]
+    assert not [s for s in statuses if re.match(r"no\b", s)]
+    assert len([s for s in statuses if s.startswith("partly")]) <= 2

@@ -82,6 +82,9 @@ def flatten_study(study: dict, folder) -> dict:
     orr = recist["objective_response_rate"]
     out["study/recist/orr/estimate"] = orr["estimate"]
     out["study/recist/orr/ci_low"], out["study/recist/orr/ci_high"] = orr["ci95"]
+    for key, value in study["flow_chart"].items():
+        if key not in ("min_volume_ml", "lesions_e0_not_computable_by_reason"):
+            out[f"study/flow/{key}"] = value
     bor = study["best_overall_response"]
     for r, n in bor["derived"]["counts"].items():
         out[f"study/bor/derived/count/{r}"] = n

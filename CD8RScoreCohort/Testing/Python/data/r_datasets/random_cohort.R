@@ -395,6 +395,25 @@ put("study/bor/given/orr/ci_high", gorr$conf.int[2], "binom.test(...)$conf.int[2
 cross <- table(factor(resp, RESPONSES), factor(bor[match(with_e1, d$patient_id)], c("CR", "PR", "SD", "PD", "NE")))
 for (a in RESPONSES) for (b in colnames(cross)) put(sprintf("study/bor/e1_vs_given/%s/%s", a, b), cross[a, b], "table(response at E1, bor)[a, b]")
 
+# ---------------------------------------------------------------- figure 2: flow chart counts
+# (a0, a1: the E0 and E1 rows of the patients analysed; ok: computable with a score; matched: E1 rows of a baseline
+# lesion; scored_ids: patients with a computable lesion > 1 mL)
+a0 <- e0[e0$patient_id %in% d$patient_id, ]; a1 <- e1[e1$patient_id %in% d$patient_id, ]
+ok <- a0$computable == 1 & !is.na(a0$score)
+matched <- paste(a1$patient_id, a1$lesion_id) %in% paste(a0$patient_id, a0$lesion_id)
+scored_ids <- unique(a0$patient_id[ok & a0$volume_ml > 1])
+flow <- c(patients_analysed = "nrow(d)", lesions_e0 = "nrow(a0)", lesions_e0_not_computable = "sum(!ok)",
+          lesions_e0_computable_not_above_min_volume = "sum(ok & a0$volume_ml <= 1)",
+          lesions_e0_considered = "sum(ok & a0$volume_ml > 1)",
+          patients_with_e1 = "length(unique(a1$patient_id))",
+          patients_without_e1 = "sum(!d$patient_id %in% a1$patient_id)",
+          lesions_e0_of_patients_without_e1 = "sum(!a0$patient_id %in% a1$patient_id)",
+          lesions_e1_of_baseline_lesions = "sum(matched)", lesions_e1_new = "sum(!matched)",
+          patients_with_lesion_above_min_volume = "length(scored_ids)",
+          patients_without_lesion_above_min_volume = "sum(!d$patient_id %in% scored_ids)",
+          train = "sum(spl$split == 'train', na.rm = TRUE)", test = "sum(spl$split == 'test', na.rm = TRUE)")
+for (k in names(flow)) put(sprintf("study/flow/%s", k), eval(parse(text = flow[[k]])), flow[[k]])
+
 # ---------------------------------------------------------------- Table 1: baseline characteristics by group
 t1_groups <- c(list(overall = rep(TRUE, nrow(d))), lapply(setNames(unique(three), unique(three)), function(g) three == g))
 for (g in names(t1_groups)) {
