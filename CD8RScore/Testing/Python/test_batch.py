@@ -119,6 +119,11 @@ def test_two_workers_give_the_table_of_one_worker_in_manifest_order(cohort, refe
     assert by_case[("P01", "E0", "2")]["location"] == "node"  # from the case's locations CSV ("LN")
     assert {r["kvp_source"] for r in rows if r["patient_id"] == "P03"} == {"user"}
     assert sum(r["computable"] == "1" for r in rows) == 14
+    # the CT's geometry on every row, the short axis within (0, longest diameter] for every lesion present
+    assert {(float(r["slice_thickness_mm"]), float(r["pixel_spacing_mm"])) for r in rows} == {(SPACING_MM[2],
+                                                                                               SPACING_MM[0])}
+    present = [r for r in rows if float(r["volume_ml"]) > 0]
+    assert all(0 < float(r["short_axis_mm"]) <= float(r["longest_axial_diameter_mm"]) for r in present)
 
 
 def test_batch_rows_are_those_of_cd8rscore_score_for_the_same_case(cohort, reference, tmp_path):

@@ -94,6 +94,11 @@ def test_three_lesions_give_table_colours_legend_summary_and_tags(scene_with_les
     assert table.GetColumnUnitLabel("longest_axial_diameter_mm") == "mm"
     assert table.GetColumnDescription("score") == COLUMN_INFO["score"][1]
     names, rows = mrml.table_node_rows(table)
+    for column in ("short_axis_mm", "slice_thickness_mm", "pixel_spacing_mm"):
+        assert table.GetColumnUnitLabel(column) == "mm"
+    spacing = volume.GetSpacing()
+    assert {(float(r["slice_thickness_mm"]), float(r["pixel_spacing_mm"])) for r in rows} == {(spacing[2], spacing[0])}
+    assert all(0 < float(r["short_axis_mm"]) <= float(r["longest_axial_diameter_mm"]) for r in rows)
     assert [r["lesion_id"] for r in rows] == ["liver 1", "LN 2", "sc 3"]
     assert [r["computable"] for r in rows] == ["1", "1", "0"]
     assert "core has" in rows[2]["reason"] and rows[2]["score"] == ""
