@@ -128,9 +128,10 @@ def best_overall_response_section(block: dict) -> list[str]:
              f"<p>Derived: {html.escape(block['definition'])}. Per-patient values in best_overall_response.csv.</p>"]
     sources = [("derived from the lesion table", block["derived"])]
     if block["given"]:
-        sources.append((block["given"]["source"], block["given"]))
-    else:
-        parts.append(f"<p>{html.escape(block['note'])}.</p>")
+        sources.append(("over the whole follow-up, from the clinical table", block["given"]))
+    else:  # the column's name is in docs/clinical-table.md; the report speaks in words
+        parts.append("<p>The clinical table gives no best overall response over the whole follow-up, so the "
+                     "response over later scans and the response after initial progression are not shown.</p>")
     for name, b in sources:
         orr = b["objective_response_rate"]
         rows = [[r, nf.estimate(c), nf.estimate(b["percent"][r], 3)] for r, c in b["counts"].items()]
