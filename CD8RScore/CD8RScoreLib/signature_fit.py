@@ -1,13 +1,14 @@
 """``cd8rscore fit-signature``: build a signature by elastic-net regression, the method of Sun et al. 2018.
 
 Candidates: every radiomic column of a candidate-features table, one indicator per signature location category,
-and kVp, each min-max normalised on the training rows (constant columns are reported and dropped). The penalty is
-chosen by K-fold cross-validation with the one-standard-error rule (the sparsest model whose CV error is within
-one standard error of the minimum; Hastie, Tibshirani & Friedman, Elements of Statistical Learning 2009, 7.10),
-and the retained variables are refit by ordinary least squares, so that their coefficients are not shrunk (the
-"relaxed" elastic net; Meinshausen 2007). Plain cross-validated elastic net keeps many small spurious terms and
-shrinks the true ones. scikit-learn's ElasticNetCV computes the cross-validation path; the 1-SE choice and the
-refit are written here because scikit-learn offers neither. Deterministic for a given seed.
+and kVp, each min-max normalised on the training rows (constant columns are reported and dropped). The elastic
+net and its K-fold cross-validation are R's glmnet's, number for number (glmnet_path: candidates standardised
+inside the fit, a log-spaced path of 100 penalties per L1 ratio, each fold on its own path); the penalty is chosen
+by the one-standard-error rule (glmnet's lambda.1se: the sparsest model whose CV error is within one standard error
+of the minimum; Hastie, Tibshirani & Friedman, Elements of Statistical Learning 2009, 7.10) of the L1 ratio with
+the lowest CV error, and the retained variables are refit by ordinary least squares, so that their coefficients are
+not shrunk (the "relaxed" elastic net; Meinshausen 2007). Plain cross-validated elastic net keeps many small
+spurious terms and shrinks the true ones. Deterministic for a given seed (the seed draws the folds).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -137,49 +138,47 @@ class Fit:
 
 
 def fit_elastic_net(ts: TrainingSet, alphas: "Sequence[float] | None", l1_ratios: Sequence[float], folds: int,
-                    seed: int) -> Fit:
-    """Cross-validated elastic net, one-standard-error penalty, OLS refit of the retained candidates."""
-    from sklearn.linear_model import ElasticNet, ElasticNetCV, LinearRegression
-    from sklearn.model_selection import KFold
+                    seed: int, progress: "Callable[[], None] | None" = None) -> Fit:
+    """Cross-validated elastic net (glmnet's, glmnet_path), one-standard-error penalty, OLS refit of the retained
+    candidates. ``progress`` is called after each of the len(l1_ratios) x (folds + 1) path fits."""
+    from .glmnet_path import ConstantResponse, cross_validate, fold_ids
 
     if folds < 2 or folds > len(ts.y):
         raise InputError(f"--folds must be between 2 and the number of training rows ({len(ts.y)})", None,
                          "--folds")
-    cv = KFold(n_splits=folds, shuffle=True, random_state=seed)
-    search = ElasticNetCV(l1_ratio=list(l1_ratios), alphas=list(alphas) if alphas else DEFAULT_N_ALPHAS, cv=cv,
-                          max_iter=200000, tol=1e-7, selection="cyclic")
-    search.fit(ts.x, ts.y)
-    mse = np.asarray(search.mse_path_).reshape(len(l1_ratios), -1, folds)
-    path_alphas = np.asarray(search.alphas_)
-    if path_alphas.ndim == 1:  # a grid given by the user is the same for every L1 ratio
-        path_alphas = np.tile(path_alphas, (len(l1_ratios), 1))
-    mean, se = mse.mean(axis=2), mse.std(axis=2, ddof=1) / math.sqrt(folds)
-    best_l1, best_alpha = np.unravel_index(np.argmin(mean), mean.shape)
-    threshold = mean[best_l1, best_alpha] + se[best_l1, best_alpha]
-    # one-standard-error rule: the largest penalty (sparsest model) of that mixing within one SE of the minimum
-    within = np.flatnonzero(mean[best_l1] <= threshold)
-    chosen = within[np.argmax(path_alphas[best_l1, within])]
-    alpha, l1_ratio = float(path_alphas[best_l1, chosen]), float(l1_ratios[best_l1])
-    model = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, max_iter=200000, tol=1e-7, selection="cyclic")
-    model.fit(ts.x, ts.y)
-    retained = [i for i, c in enumerate(model.coef_) if abs(c) > 0]
+    fold = fold_ids(len(ts.y), folds, seed)
+    try:
+        curves = [cross_validate(ts.x, ts.y, fold, r, alphas, DEFAULT_N_ALPHAS, progress) for r in l1_ratios]
+    except ConstantResponse:
+        raise InputError("the target is constant on the training lesions (or on all but one fold of them); a "
+                         "signature needs a target that varies", None, "target") from None
+    best = min(curves, key=lambda cv: float(cv.cv_mse.min()))  # the mixing with the lowest CV error
+    at_min = int(np.argmin(best.cv_mse))
+    threshold = best.cv_mse[at_min] + best.cv_se[at_min]
+    # one-standard-error rule (glmnet's lambda.1se): the largest penalty (sparsest model) of that mixing whose CV
+    # error is within one standard error of the minimum
+    chosen = int(np.flatnonzero(best.cv_mse <= threshold)[0])
+    coefficients_path = best.full.coefficients[chosen]
+    retained = [i for i, c in enumerate(coefficients_path) if c != 0.0]
     if retained:
-        refit = LinearRegression().fit(ts.x[:, retained], ts.y)
-        coefficients = {ts.names[i]: float(c) for i, c in zip(retained, refit.coef_)}
-        intercept = float(refit.intercept_)
+        design = np.column_stack([np.ones(len(ts.y)), ts.x[:, retained]])
+        solution = np.linalg.lstsq(design, ts.y, rcond=None)[0]
+        coefficients = {ts.names[i]: float(c) for i, c in zip(retained, solution[1:])}
+        intercept = float(solution[0])
     else:
         coefficients, intercept = {}, float(ts.y.mean())
-    return Fit(alpha=alpha, l1_ratio=l1_ratio, cv_mse_min=float(mean[best_l1, best_alpha]),
-               cv_mse_chosen=float(mean[best_l1, chosen]), cv_se=float(se[best_l1, best_alpha]),
+    penalties = best.full.penalties
+    return Fit(alpha=float(penalties[chosen]), l1_ratio=best.l1_ratio, cv_mse_min=float(best.cv_mse[at_min]),
+               cv_mse_chosen=float(best.cv_mse[chosen]), cv_se=float(best.cv_se[at_min]),
                retained=[ts.names[i] for i in retained], coefficients=coefficients, intercept=intercept,
-               n_alphas=path_alphas.shape[1], alpha_range=(float(path_alphas.min()), float(path_alphas.max())))
+               n_alphas=len(penalties), alpha_range=(float(penalties.min()), float(penalties.max())))
 
 
 def package_versions() -> dict[str, str]:
     """Versions of what determines the fitted numbers."""
     from importlib.metadata import version
 
-    return {name: version(name) for name in ("cd8rscore", "scikit-learn")}
+    return {name: version(name) for name in ("cd8rscore", "numpy", "numba")}
 
 
 def signature_document(ts: TrainingSet, fit: Fit, name: str, status: str, provenance: dict,
@@ -240,6 +239,7 @@ def signature_document(ts: TrainingSet, fit: Fit, name: str, status: str, proven
             "feature_rows_without_target": ts.unmatched_feature_rows,
             "normalisation": "min-max on the training lesions",
             "penalty_choice": "one-standard-error rule on K-fold cross-validated mean squared error",
+            "solver": "glmnet 4.1 (standardised candidates, covariance updates, threshold 1e-7)",
             "refit": "ordinary least squares on the retained candidates",
             "alpha": _round(fit.alpha), "l1_ratio": fit.l1_ratio,
             "alpha_grid": {"n": fit.n_alphas, "min": _round(fit.alpha_range[0]), "max": _round(fit.alpha_range[1])},
@@ -262,8 +262,10 @@ def fit_signature(features_path: "str | Path", target_path: "str | Path", seed: 
                   folds: int = DEFAULT_FOLDS, alphas: "Sequence[float] | None" = None,
                   l1_ratios: Sequence[float] = DEFAULT_L1_RATIOS, name: "str | None" = None,
                   status: str = "custom", description: "str | None" = None,
-                  extra_provenance: "Mapping | None" = None) -> dict:
-    """Fit a signature from a features table and a target table; returns the signature document."""
+                  extra_provenance: "Mapping | None" = None,
+                  progress: "Callable[[], None] | None" = None) -> dict:
+    """Fit a signature from a features table and a target table; returns the signature document. ``progress`` is
+    called after each path fit (len(l1_ratios) x (folds + 1) of them)."""
     if any(not 0 < r <= 1 for r in l1_ratios):
         raise InputError("l1 ratios must be in (0, 1]", None, "--l1-ratio-grid")
     if alphas is not None and any(a <= 0 for a in alphas):
@@ -271,7 +273,7 @@ def fit_signature(features_path: "str | Path", target_path: "str | Path", seed: 
     table = read_feature_table(features_path)
     targets = read_targets(target_path)
     ts = build_training_set(table, targets, str(target_path))
-    fit = fit_elastic_net(ts, alphas, l1_ratios, folds, seed)
+    fit = fit_elastic_net(ts, alphas, l1_ratios, folds, seed, progress)
     name = name or Path(target_path).stem + "-signature"
     provenance = {
         "source": f"Fitted by cd8rscore fit-signature: elastic net of the target on {len(ts.names)} normalised "
@@ -289,8 +291,15 @@ def fit_signature(features_path: "str | Path", target_path: "str | Path", seed: 
 
 def cmd_fit_signature(args) -> int:
     """``cd8rscore fit-signature``."""
-    document = fit_signature(args.features, args.target, seed=args.seed, folds=args.folds, alphas=args.alpha_grid,
-                             l1_ratios=args.l1_ratio_grid or DEFAULT_L1_RATIOS, name=args.name)
+    from tqdm import tqdm
+
+    l1_ratios = args.l1_ratio_grid or DEFAULT_L1_RATIOS
+    # one step per path fit: every L1 ratio on all lesions and on each fold's training lesions
+    with tqdm(total=len(l1_ratios) * (args.folds + 1), unit="fit", desc="cross-validating", file=sys.stderr,
+              leave=False, disable=None) as bar:  # disable=None: no bar when stderr is not a terminal
+        document = fit_signature(args.features, args.target, seed=args.seed, folds=args.folds,
+                                 alphas=args.alpha_grid, l1_ratios=l1_ratios, name=args.name,
+                                 progress=bar.update)
     write_signature(args.out, document)
     training = document["training"]
     constant = training["constant_candidate_names"]
