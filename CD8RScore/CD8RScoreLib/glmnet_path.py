@@ -52,12 +52,29 @@ def _compiled_path():
 _PATH = None
 
 
-def _path_kernel(c, g, ju, mixing, user_penalties, n_penalties, min_ratio, threshold, max_passes):
-    """glmnet's covariance-update path on standardised data (``c`` = X'X/n with unit diagonal, ``g`` = X'y/n,
-    ``ju`` the non-constant candidates). Returns (penalties, coefficients (penalty x candidate), fitted count,
-    passes); penalties in units of the standardised response. Written for numba; runs as plain Python too."""
-    p = g.shape[0]
-    g = g.copy()
+def _path_kernel(z, r, ju, mixing, user_penalties, n_penalties, min_ratio, threshold, max_passes):
+    """glmnet's covariance-update path on standardised candidates ``z`` (rows x candidates, constant ones zero)
+    and response ``r``; ``ju`` marks the non-constant candidates. Returns (penalties, coefficients (penalty x
+    candidate), fitted count, passes); penalties in units of the standardised response. Written for numba; runs as
+    plain Python too. The covariances are summed here rather than by BLAS, whose threads cost more than they save
+    on matrices this small when the machine is busy."""
+    n, p = z.shape
+    c = np.zeros((p, p))  # X'X / n, unit diagonal (glmnet's xv)
+    g = np.zeros(p)  # X'y / n, then the gradient
+    for k in range(p):
+        if not ju[k]:
+            continue
+        c[k, k] = 1.0
+        s = 0.0
+        for i in range(n):
+            s += z[i, k] * r[i]
+        g[k] = s / n
+        for j in range(k + 1, p):
+            if ju[j]:
+                s = 0.0
+                for i in range(n):
+                    s += z[i, k] * z[i, j]
+                c[k, j] = c[j, k] = s / n
     a = np.zeros(p)
     mm = np.zeros(p, np.int64)  # 1 + position in the active set; 0: never active
     ia = np.zeros(p, np.int64)
@@ -116,7 +133,7 @@ def _path_kernel(c, g, ju, mixing, user_penalties, n_penalties, min_ratio, thres
                         dlx = max(dlx, d * d)
                         for ll in range(nin):
                             j = ia[ll]
-                            g[j] -= c[j, k] * d
+                            g[j] -= c[k, j] * d
                     if dlx < threshold:
                         break
                     if passes > max_passes:
@@ -153,7 +170,7 @@ def _path_kernel(c, g, ju, mixing, user_penalties, n_penalties, min_ratio, thres
                 dlx = max(dlx, d * d)
                 for j in range(p):
                     if ju[j]:
-                        g[j] -= c[j, k] * d
+                        g[j] -= c[k, j] * d
             if dlx < threshold:
                 break
             if passes > max_passes:
@@ -217,18 +234,14 @@ def fit_path(x: np.ndarray, y: np.ndarray, l1_ratio: float, penalties: "Sequence
         raise ConstantResponse("the response is constant")
     ju = (x != x[0]).any(axis=0)  # glmnet's chkvars: a candidate constant on these rows stays at zero
     xs = np.where(ju, xs, 1.0)
-    z = (x - xm) / xs * ju
-    c = z.T @ z / n
-    c = (c + c.T) / 2
-    c[np.diag_indices(p)] = 1.0
-    g = z.T @ ((y - ym) / ys) / n
+    z = np.asfortranarray((x - xm) / xs * ju)
     user = np.sort(np.asarray(penalties, dtype=float))[::-1] / ys if penalties is not None else np.zeros(0)
-    lam, a, fitted, _ = _compiled_path()(c, g, ju, float(l1_ratio), user, int(n_penalties),
+    lam, a, fitted, _ = _compiled_path()(z, (y - ym) / ys, ju, float(l1_ratio), user, int(n_penalties),
                                          1e-2 if n < p else 1e-4, THRESHOLD, MAX_PASSES)
     lam, a = lam[:fitted] * ys, a[:fitted] * (ys / xs)
     if penalties is None and fitted > 2:  # glmnet reports the first penalty extrapolated from the next two
         lam[0] = math.exp(2 * math.log(lam[1]) - math.log(lam[2]))
-    return Path(penalties=lam, intercepts=ym - a @ xm, coefficients=a)
+    return Path(penalties=lam, intercepts=ym - np.einsum("kj,j->k", a, xm), coefficients=a)
 
 
 @dataclass
@@ -262,11 +275,11 @@ def cross_validate(x: np.ndarray, y: np.ndarray, fold: np.ndarray, l1_ratio: flo
         held = fold == k
         path = fit_path(x[~held], y[~held], l1_ratio, penalties, n_penalties)
         intercepts, coefficients = path.at(full.penalties)
-        predictions = intercepts[None, :] + x[held] @ coefficients.T
+        predictions = intercepts[None, :] + np.einsum("ij,kj->ik", x[held], coefficients)  # no BLAS threads
         errors[i] = ((y[held, None] - predictions) ** 2).mean(axis=0)
         weights[i] = held.sum()
         if progress:
             progress()
-    mse = weights @ errors / weights.sum()
-    se = np.sqrt(weights @ (errors - mse) ** 2 / weights.sum() / (len(folds) - 1))
+    mse = (weights[:, None] * errors).sum(axis=0) / weights.sum()
+    se = np.sqrt((weights[:, None] * (errors - mse) ** 2).sum(axis=0) / weights.sum() / (len(folds) - 1))
     return CrossValidation(l1_ratio=float(l1_ratio), full=full, cv_mse=mse, cv_se=se)

@@ -124,3 +124,23 @@ def test_constant_column_is_reported_and_dropped_with_the_count(tmp_path):
     assert CANDIDATES[70] in document["training"]["constant_candidate_names"]
     assert CANDIDATES[70] not in document["training"]["retained"]
     assert document["kvp"] == {"encoding": "indicator", "equals_kv": 120.0, "coefficient": 0.0, "assumed_kv": 120.0}
+
+
+def test_ctrl_c_while_fitting_exits_130_and_writes_nothing(training, tmp_path, monkeypatch, capsys):
+    from CD8RScoreLib import glmnet_path
+    from CD8RScoreLib.cli import main
+
+    fit_path, calls = glmnet_path.fit_path, []
+
+    def interrupted_after_three(*args, **kwargs):  # Ctrl-C arrives while the fourth path is fitted
+        calls.append(1)
+        if len(calls) > 3:
+            raise KeyboardInterrupt
+        return fit_path(*args, **kwargs)
+
+    monkeypatch.setattr(glmnet_path, "fit_path", interrupted_after_three)
+    out = tmp_path / "s.json"
+    assert main(["fit-signature", "--features", training / "features.csv", "--target", training / "target.csv",
+                 "--out", out]) == 130
+    assert "interrupted; nothing was written" in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
