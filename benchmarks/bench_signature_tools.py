@@ -140,7 +140,8 @@ def bench_against_glmnet(sets: list[tuple[str, Path, Path]], folder: Path) -> No
                      f"    {spread([a / b for a, b in zip(fit_cpu, r_cpu)])}")
         print(line)
         if not missing:
-            print(f"        CV curve vs glmnet's: largest relative difference {curve_difference(design, folder / f'{name}_glmnet.csv'):.1e}")
+            difference = curve_difference(design, folder / f"{name}_glmnet.csv")
+            print(f"        CV curve vs glmnet's: largest relative difference {difference:.1e}")
 
 
 def curve_difference(design: Path, glmnet_curves: Path) -> float:
@@ -158,8 +159,8 @@ def curve_difference(design: Path, glmnet_curves: Path) -> float:
 
 
 def bench_validation(sets: list[tuple[str, Path, Path]], folder: Path) -> None:
-    print(f"validate-signature and compare-signatures (fitted vs demonstration), whole processes, wall s over "
-          f"{REPEATS} runs")
+    print(f"validate-signature and compare-signatures (fitted vs demonstration), whole processes, wall (CPU) s over "
+          f"{REPEATS} runs, median (range)")
     for name, features, target in sets:
         signature = folder / f"{name}_signature.json"
         if not signature.exists():
@@ -169,9 +170,10 @@ def bench_validation(sets: list[tuple[str, Path, Path]], folder: Path) -> None:
                                 "--target", str(target), "--out", str(folder / f"{name}_validation")]
         compare = CD8RSCORE + ["compare-signatures", str(default_signature_path()), str(signature), "--features",
                                str(features), "--out", str(folder / f"{name}_comparison")]
-        turns = [(run(validate)[0], run(compare)[0]) for _ in range(REPEATS)]
-        print(f"{name:7s} validate-signature {spread([t[0] for t in turns])}  compare-signatures "
-              f"{spread([t[1] for t in turns])}")
+        turns = [(run(validate), run(compare)) for _ in range(REPEATS)]
+        print(f"{name:7s} validate-signature {spread([t[0][0] for t in turns])} (CPU "
+              f"{spread([t[0][1] for t in turns])})  compare-signatures {spread([t[1][0] for t in turns])} (CPU "
+              f"{spread([t[1][1] for t in turns])})")
 
 
 def bench_extraction() -> None:
