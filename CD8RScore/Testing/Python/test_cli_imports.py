@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "lifelines", "sklearn", "matplotlib", "dask", "distributed", "scipy", "radiomics", "numba")
+HEAVY = ("pandas", "lifelines", "matplotlib", "dask", "distributed", "scipy", "radiomics", "numba")
 
 
 def modules_after(code: str) -> list[str]:

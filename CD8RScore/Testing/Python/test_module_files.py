@@ -178,7 +178,7 @@ def test_the_panel_loads_before_the_scoring_packages_are_installed():
 import importlib, importlib.abc, sys
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in ("radiomics", "scipy", "filelock", "sklearn", "pandas"):
+        if name.split(".")[0] in ("radiomics", "scipy", "filelock", "numba", "pandas"):
             raise ImportError("not installed: " + name)
 sys.meta_path.insert(0, Block())
 import CD8RScoreLib.mrml, CD8RScoreLib.locations
