@@ -11,12 +11,14 @@ import logging
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
-import SimpleITK as sitk
 
 from .mask_box import grown_box
+
+if TYPE_CHECKING:
+    import SimpleITK as sitk
 
 
 
@@ -267,6 +269,10 @@ def compute_features(image: sitk.Image, mask: sitk.Image, families: Iterable[str
     With ``out_of_range == "exclude"`` voxels outside the discretisation range leave the VOI first (IBSI
     re-segmentation); with "clip" they stay and fall into the end bins. Returns {"<family>_<name>": value}.
     """
+    # imported here: the feature catalogue above is read by commands that compute no feature (validate-signature,
+    # compare-signatures), and SimpleITK's import costs them 0.1 s CPU
+    import SimpleITK as sitk
+
     mask_array = sitk.GetArrayFromImage(mask).astype(bool)
     if discretisation.out_of_range == "exclude":
         values = sitk.GetArrayViewFromImage(image)
