@@ -35,7 +35,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
-from machine import cpu_model  # benchmarks/machine.py, beside this script
+from machine import cpu_model, run_process  # benchmarks/machine.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "CD8RScore"))
@@ -106,25 +106,10 @@ def build_case(folder: Path) -> tuple[Path, Path, Path]:
     return ct_path, labels_path, sites_path
 
 
-def run(command: list[str]) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak resident MB) of one process run to its exit; fails loudly on a non-zero
-    exit."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    error = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {error.strip()[-500:]}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
-
-
 def best(commands: list[list[str]], repeats: int) -> list[tuple[float, float, float]]:
     """For each command: the fastest wall and CPU seconds and the largest peak (MB) of ``repeats`` runs, the
     commands taking turns so that they share the machine's load."""
-    runs = [[run(command) for command in commands] for _ in range(repeats)]
+    runs = [[run_process(command) for command in commands] for _ in range(repeats)]
     return [(min(r[i][0] for r in runs), min(r[i][1] for r in runs), max(r[i][2] for r in runs))
             for i in range(len(commands))]
 

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "CD8RScore"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import cpu_model  # noqa: E402 (benchmarks/machine.py, beside this script)
+from machine import cpu_model, run_process  # noqa: E402 (benchmarks/machine.py, beside this script)
 
 from CD8RScoreLib.extract import extract_lesion  # noqa: E402
 from CD8RScoreLib.feature_table import radiomic_candidates, read_feature_table, table_columns  # noqa: E402
@@ -91,19 +91,6 @@ def write_design(features: Path, target: Path, path: Path, seed: int = DEFAULT_S
     return ts.x.shape
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of one process run to its exit; fails loudly on a non-zero exit."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    error = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(map(str, command))} failed: {error.strip()[-500:]}")
-    return seconds, usage.ru_utime + usage.ru_stime
-
-
 def spread(values: list[float], digits: int = 2) -> str:
     """median (min-max)."""
     return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
@@ -131,7 +118,7 @@ def bench_against_glmnet(sets: list[tuple[str, Path, Path]], folder: Path) -> No
         ours = [CD8RSCORE + ["fit-signature", "--features", str(features), "--target", str(target), "--out",
                              str(folder / f"{name}_signature.json")]]
         theirs = ["Rscript", str(CV_GLMNET_R), str(design), str(folder / f"{name}_glmnet.csv")]
-        turns = [[run(ours[0])] + ([run(theirs)] if not missing else []) for _ in range(REPEATS)]
+        turns = [[run_process(ours[0])] + ([run_process(theirs)] if not missing else []) for _ in range(REPEATS)]
         fit_wall, fit_cpu = [t[0][0] for t in turns], [t[0][1] for t in turns]
         line = f"{name:7s} {n:4d} x {p:3d}            {spread(fit_wall):20s}  {spread(fit_cpu):16s}"
         if not missing:
@@ -164,13 +151,13 @@ def bench_validation(sets: list[tuple[str, Path, Path]], folder: Path) -> None:
     for name, features, target in sets:
         signature = folder / f"{name}_signature.json"
         if not signature.exists():
-            run(CD8RSCORE + ["fit-signature", "--features", str(features), "--target", str(target), "--out",
-                             str(signature)])
+            run_process(CD8RSCORE + ["fit-signature", "--features", str(features), "--target", str(target),
+                                     "--out", str(signature)])
         validate = CD8RSCORE + ["validate-signature", "--signature", str(signature), "--features", str(features),
                                 "--target", str(target), "--out", str(folder / f"{name}_validation")]
         compare = CD8RSCORE + ["compare-signatures", str(default_signature_path()), str(signature), "--features",
                                str(features), "--out", str(folder / f"{name}_comparison")]
-        turns = [(run(validate), run(compare)) for _ in range(REPEATS)]
+        turns = [(run_process(validate), run_process(compare)) for _ in range(REPEATS)]
         print(f"{name:7s} validate-signature {spread([t[0][0] for t in turns])} (CPU "
               f"{spread([t[0][1] for t in turns])})  compare-signatures {spread([t[1][0] for t in turns])} (CPU "
               f"{spread([t[1][1] for t in turns])})")
