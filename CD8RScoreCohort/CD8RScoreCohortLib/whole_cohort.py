@@ -5,13 +5,15 @@ median and its 95 % CI (supplementary figure S2); patients without a scored lesi
 (figure S4); the three groups of figure 4D/E (no scored lesion > 1 mL; minimum score high; minimum score low, at the
 cut-off optimised on OS in the training set) with the three-group log-rank test, the Cox HR of each group against
 the stated reference group and numbers at risk; and the median follow-up by the reverse Kaplan-Meier method (the
-censoring times as events). Times in months.
+censoring times as events). Times in months. The Cox HRs need the events per term of ``minimums``; below them each
+group's row says so.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from .minimums import model_shortfall
 from .survival import at_risk_counts, cox_groups, km_quantiles, km_summary, logrank
 
 NO_LESION_GROUP = "no scored lesion > min volume"
@@ -51,6 +53,9 @@ def grouped_survival(time, event, group, order: list[str], reference: "str | Non
     if reference is not None:
         out["reference"] = reference
         out["cox"] = cox_groups(time, event, group, reference) if len(present) > 1 else []
+        too_few = model_shortfall(int(event.sum()), len(present) - 1)
+        for row in out["cox"] if too_few else []:  # below the events per term of minimums: no HR, and why
+            row.update(hr=None, ci95=None, p_wald=None, note=too_few)
     return out
 
 

@@ -155,3 +155,19 @@ def test_a_three_patient_cohort_says_what_it_could_not_estimate(tmp_path, capsys
     assert "The survival analyses of the whole cohort were not run" in report
     assert "<h2>Not run</h2>" in report and "the patient-level analyses need at least 10" in report
     assert "Patient level: Overall survival" not in report and "Predicting progressive disease" not in report
+
+
+def test_the_three_groups_cox_model_needs_its_events_per_term():
+    from CD8RScoreCohortLib.whole_cohort import grouped_survival
+
+    groups = ["none", "high", "low"] * 4
+    time = [float(t) for t in range(1, 13)]
+    few = [1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0]  # 6 events for 2 terms: below 5 per term
+    res = grouped_survival(time, few, groups, ["none", "high", "low"], "low")
+    assert [r["hr"] for r in res["cox"]] == [None, None]
+    assert all(r["note"] == "not fitted: 6 event(s) for 2 term(s); a Cox model needs at least 5 events per term"
+               for r in res["cox"])
+    assert res["logrank"]["p"] is not None  # the log-rank test is not a model: it runs
+    enough = [1] * 10 + [0, 0]
+    assert all(r["hr"] is not None for r in grouped_survival(time, enough, groups, ["none", "high", "low"],
+                                                             "low")["cox"])
