@@ -236,5 +236,8 @@ def test_short_axis_is_measured_in_the_patients_axial_plane_whatever_the_storage
 
     spacing = (0.8, 0.8, 2.5)
     plain = as_mask(ellipsoid(spacing), spacing)
+    from CD8RScoreLib.scoring import ct_geometry
+
     stored = sitk.Flip(sitk.PermuteAxes(plain, order), (True, False, True))
     assert axial_diameters_mm(stored) == pytest.approx(axial_diameters_mm(plain), abs=TOLERANCE_MM)
+    assert ct_geometry(stored) == ct_geometry(plain) == {"slice_thickness_mm": 2.5, "pixel_spacing_mm": 0.8}
