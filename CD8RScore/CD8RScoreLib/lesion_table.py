@@ -60,7 +60,8 @@ COLUMN_INFO: dict[str, tuple[str, str]] = {
     "perturbed_scores": ("", "The score under each perturbation, in order, space-separated"),
     "short_axis_mm": ("mm", "Short axis: in the plane of the longest axial diameter, the lesion's extent "
                             "perpendicular to it (RECIST 1.1 measures lymph nodes by it)"),
-    "slice_thickness_mm": ("mm", "Spacing of the CT's axial slices (along the head-foot axis)"),
+    "slice_thickness_mm": ("mm", "Slice thickness of the CT: DICOM SliceThickness when the CT has it, else the "
+                                 "spacing of its axial slices (the number the slice-thickness warning uses)"),
     "pixel_spacing_mm": ("mm", "In-plane spacing of the CT's axial slices (the mean of the two when they differ)"),
 }
 

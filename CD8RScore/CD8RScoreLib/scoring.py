@@ -145,10 +145,15 @@ def score_one_lesion(image: sitk.Image, lesion: LesionInput, signature: Signatur
     return finish()
 
 
-def ct_geometry(image: sitk.Image) -> dict[str, float]:
-    """The lesion-table columns of the CT's grid: slice thickness (the spacing along the head-foot axis, mm) and
-    pixel spacing (in-plane, mm)."""
-    return {"slice_thickness_mm": slice_spacing_mm(image), "pixel_spacing_mm": in_plane_spacing_mm(image)}
+def ct_geometry(image: sitk.Image, acquisition: "AcquisitionInfo | None" = None) -> dict[str, float]:
+    """The lesion-table columns of the CT: slice thickness (mm) and pixel spacing (in-plane, mm).
+
+    The slice thickness is the acquisition's, the number the slice-thickness warning uses: DICOM SliceThickness
+    (0018,0050) when the CT has it (5 mm slices reconstructed every 2.5 mm are 5 mm thick), else the spacing
+    along the head-foot axis."""
+    thickness = acquisition.slice_thickness_mm if acquisition is not None else None
+    return {"slice_thickness_mm": slice_spacing_mm(image) if thickness is None else thickness,
+            "pixel_spacing_mm": in_plane_spacing_mm(image)}
 
 
 def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: Signature, kvp: KvpInfo,
@@ -174,7 +179,7 @@ def score_lesions(image: sitk.Image, lesions: Sequence[LesionInput], signature: 
     if grid_warning:
         scan_warnings.append(grid_warning)
     columns = lesion_columns(signature.feature_keys)
-    geometry = ct_geometry(image)
+    geometry = ct_geometry(image, acquisition)
     rows: list[dict] = []
     submitted: list[tuple[int, str, dict, tuple, list[Future]]] = []  # perturbations running in the executor
 

@@ -234,3 +234,26 @@ def test_bad_input_exits_2_with_one_line_naming_file_and_field(bad_inputs, case,
     for word in expected:
         assert word in lines[0], (case, lines[0])
     assert not (bad_inputs / "o.csv").exists()
+
+
+def test_slice_thickness_column_is_the_dicom_thickness_the_warning_uses(tmp_path):
+    """Overlapping slices (5 mm thick every 2.5 mm): the column says 5 mm, as the warning does, not the spacing."""
+    import pydicom
+
+    from CD8RScoreLib.synthetic import make_patient
+
+    patient = make_patient(n_lesions=1, seed=5, spacing_mm=(1.0, 1.0, 2.5), field_mm=(60.0, 60.0, 50.0),
+                           radius_range_mm=(8.0, 9.0))
+    write_dicom_series(patient.image, tmp_path / "dicom", kvp="120")
+    for file in (tmp_path / "dicom").iterdir():
+        ds = pydicom.dcmread(file)
+        ds.SliceThickness = "5"
+        ds.save_as(file)
+    seg = tmp_path / "labels.nrrd"
+    sitk.WriteImage(patient.labels, str(seg))
+    out = tmp_path / "lesions.csv"
+    assert main(["score", "--image", tmp_path / "dicom", "--segmentation", seg, "--out", out]) == 0
+    row = read_rows(out)[1][0]
+    assert "slice thickness 5 mm is outside the validated range" in row["warnings"]
+    assert float(row["slice_thickness_mm"]) == 5.0
+    assert float(row["pixel_spacing_mm"]) == 1.0
