@@ -2,9 +2,10 @@
 
 Candidates: every radiomic column of a candidate-features table, one indicator per signature location category,
 and kVp, each min-max normalised on the training rows (constant columns are reported and dropped). The elastic
-net and its K-fold cross-validation are R's glmnet's, number for number (glmnet_path: candidates standardised
-inside the fit, a log-spaced path of 100 penalties per L1 ratio, each fold on its own path); the penalty is chosen
-by the one-standard-error rule (glmnet's lambda.1se: the sparsest model whose CV error is within one standard error
+net and its K-fold cross-validation compute what R's glmnet computes, number for number (glmnet_path, the
+project's implementation of Friedman, Hastie & Tibshirani 2010: candidates standardised inside the fit, a
+log-spaced path of 100 penalties per L1 ratio, each fold on its own path); the penalty is chosen by the
+one-standard-error rule (glmnet's lambda.1se: the sparsest model whose CV error is within one standard error
 of the minimum; Hastie, Tibshirani & Friedman, Elements of Statistical Learning 2009, 7.10) of the L1 ratio with
 the lowest CV error, and the retained variables are refit by ordinary least squares, so that their coefficients are
 not shrunk (the "relaxed" elastic net; Meinshausen 2007). Plain cross-validated elastic net keeps many small
@@ -140,18 +141,15 @@ class Fit:
 def fit_elastic_net(ts: TrainingSet, alphas: "Sequence[float] | None", l1_ratios: Sequence[float], folds: int,
                     seed: int, progress: "Callable[[], None] | None" = None) -> Fit:
     """Cross-validated elastic net (glmnet's, glmnet_path), one-standard-error penalty, OLS refit of the retained
-    candidates. ``progress`` is called after each of the len(l1_ratios) x (folds + 1) path fits."""
-    from .glmnet_path import ConstantResponse, cross_validate, fold_ids
+    candidates. ``progress`` is called after each of the len(l1_ratios) x (folds + 1) path fits. Raises
+    glmnet_path.ConstantResponse if the target is constant on the training lesions or a fold's training rows."""
+    from .glmnet_path import cross_validate, fold_ids
 
     if folds < 2 or folds > len(ts.y):
         raise InputError(f"--folds must be between 2 and the number of training rows ({len(ts.y)})", None,
                          "--folds")
     fold = fold_ids(len(ts.y), folds, seed)
-    try:
-        curves = [cross_validate(ts.x, ts.y, fold, r, alphas, DEFAULT_N_ALPHAS, progress) for r in l1_ratios]
-    except ConstantResponse:
-        raise InputError("the target is constant on the training lesions (or on all but one fold of them); a "
-                         "signature needs a target that varies", None, "target") from None
+    curves = [cross_validate(ts.x, ts.y, fold, r, alphas, DEFAULT_N_ALPHAS, progress) for r in l1_ratios]
     best = min(curves, key=lambda cv: float(cv.cv_mse.min()))  # the mixing with the lowest CV error
     at_min = int(np.argmin(best.cv_mse))
     threshold = best.cv_mse[at_min] + best.cv_se[at_min]
@@ -273,7 +271,14 @@ def fit_signature(features_path: "str | Path", target_path: "str | Path", seed: 
     table = read_feature_table(features_path)
     targets = read_targets(target_path)
     ts = build_training_set(table, targets, str(target_path))
-    fit = fit_elastic_net(ts, alphas, l1_ratios, folds, seed, progress)
+    from .glmnet_path import ConstantResponse
+
+    try:
+        fit = fit_elastic_net(ts, alphas, l1_ratios, folds, seed, progress)
+    except ConstantResponse:
+        raise InputError(f"the target does not vary on the {len(ts.y)} training lesions, or on those left to fit "
+                         "when one cross-validation fold is held out; give lesions with different target values",
+                         target_path, "column target") from None
     name = name or Path(target_path).stem + "-signature"
     provenance = {
         "source": f"Fitted by cd8rscore fit-signature: elastic net of the target on {len(ts.names)} normalised "
@@ -331,7 +336,10 @@ def register(subparsers) -> None:
     p.add_argument("--target", required=True, help="CSV: patient_id, lesion_id, target (at least 20 rows)")
     p.add_argument("--out", required=True, help="signature JSON to write")
     p.add_argument("--alpha-grid", type=float, nargs="+", metavar="ALPHA",
-                   help="penalties to try, e.g. --alpha-grid 0.001 0.01 0.1 (default: 100 from the data)")
+                   help="penalties to try: glmnet's lambda, in units of the target, on candidates standardised "
+                        "inside the fit (earlier versions took scikit-learn's alpha on the min-max scaled candidates: "
+                        "their grids do not carry over), e.g. --alpha-grid 0.001 0.01 0.1 "
+                        "(default: 100 from the data)")
     p.add_argument("--l1-ratio-grid", type=float, nargs="+", metavar="RATIO",
                    help=f"L1 mixing ratios to try (default: {' '.join(map(str, DEFAULT_L1_RATIOS))})")
     p.add_argument("--folds", type=int, default=DEFAULT_FOLDS, help="cross-validation folds")

@@ -144,3 +144,22 @@ def test_ctrl_c_while_fitting_exits_130_and_writes_nothing(training, tmp_path, m
                  "--out", out]) == 130
     assert "interrupted; nothing was written" in capsys.readouterr().err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("varying", [0, 1], ids=["constant", "constant-but-one"])
+def test_constant_target_is_refused_naming_the_file_and_column(training, tmp_path, capsys, varying):
+    """A target with no variance, or with one lesion different (then a fold's training lesions are constant):
+    one line naming the target file and column, exit 2, nothing written."""
+    from CD8RScoreLib.cli import main
+
+    lines = (training / "target.csv").read_text().splitlines()
+    target = tmp_path / "flat_target.csv"
+    rows = [",".join(line.split(",")[:2] + ["1.5"]) for line in lines[1:]]
+    rows[:varying] = [",".join(r.split(",")[:2] + ["2.5"]) for r in rows[:varying]]
+    target.write_text("\n".join([lines[0]] + rows) + "\n")
+    out = tmp_path / "s.json"
+    assert main(["fit-signature", "--features", training / "features.csv", "--target", target, "--out", out]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and f"{target}: column target: the target does not vary" in err[0], err
+    assert "give lesions with different target values" in err[0]
+    assert not out.exists()
