@@ -22,6 +22,8 @@ from CD8RScoreLib.lesion_table import parse_float, read_csv
 from .analysis import DEFAULT_MIN_VOLUME_ML, DEFAULT_SEED, jsonable, run_cohort
 from .covariates import recognised_names_text
 from .cutpoint import DEFAULT_MINPROP, maxstat_logrank
+from .inputs import BOR_MEANING
+from .patient_level import PD_FROM_LESION_TABLE
 
 
 def cmd_cohort(args: argparse.Namespace) -> int:
@@ -132,11 +134,11 @@ def clinical_table_help() -> str:
                               "0 = censored"),
         ("pfs_time, pfs_event", "optional, together; months to progression or death; 1 = event, 0 = censored; "
                                 "without them the PFS analyses are not run"),
-        ("pd_at_e1", "optional; progressive disease at the first evaluation CT, 1/0 (default: RECIST 1.1 from the "
-                     "lesion table)"),
+        ("pd_at_e1", "optional; progressive disease at the first evaluation CT, 1/0; without the column, from the "
+                     f"lesion table: {PD_FROM_LESION_TABLE}. The per-patient RECIST 1.1 response at E1 is the "
+                     "report's \"Patient response at the first evaluation\""),
         ("simulated", "optional; 1 marks simulated rows (every output then says SIMULATED)"),
-        ("best_overall_response", "optional; CR, PR, SD, PD or NE over the whole follow-up (supplementary table "
-                                  "S3)"),
+        ("best_overall_response", f"optional; CR, PR, SD, PD or NE: {BOR_MEANING}; supplementary table S3"),
         ("other columns", "covariates only when named with --covariates or, when none is named, if their name is "
                           "recognised:"),
     ]

@@ -34,9 +34,12 @@ PD_COLUMN = "pd_at_e1"
 """Optional clinical column: progressive disease at the first evaluation (1/0). Without it, PD is derived from
 the lesion table (section ``patient_level.progressive_disease``). Not a covariate."""
 BOR_COLUMN = "best_overall_response"
-"""Optional clinical column: the patient's best overall response over the whole follow-up as assessed by RECIST 1.1
-(CR, PR, SD, PD or NE; empty = unknown), for supplementary table S3 (later scans than E1 are not read). Not a
-covariate."""
+"""Optional clinical column: the patient's best response as ``BOR_MEANING`` says (CR, PR, SD, PD or NE; empty =
+unknown), for supplementary table S3 (later scans than E1 are not read). Not a covariate."""
+BOR_MEANING = ("the best response over the whole follow-up as the study reports it, a response after an initial "
+               "progression included (not RECIST 1.1's best overall response, which stops at the first progression)")
+"""What ``BOR_COLUMN`` holds, in words. The study's best responses count a response after an initial progression:
+52 patients had PD at the first evaluation and 46 in the overall response (Sun et al. 2022, Treatment response)."""
 BOR_VALUES: tuple[str, ...] = ("CR", "PR", "SD", "PD", "NE")
 RESERVED_CLINICAL_COLUMNS: tuple[str, ...] = CLINICAL_REQUIRED_COLUMNS + PFS_COLUMNS + (SIMULATED_COLUMN, PD_COLUMN,
                                                                                           BOR_COLUMN)

@@ -34,7 +34,12 @@ TRAINING_FRACTION = 2.0 / 3.0
 """Fraction of patients (per OS-event stratum) in the training set."""
 RECIST_PD_INCREASE_PCT = 20.0
 RECIST_PD_ABSOLUTE_MM = 5.0
-"""RECIST 1.1 progressive disease: sum of diameters +20 % and +5 mm, or a new lesion."""
+"""RECIST 1.1's thresholds of progression (sum of diameters +20 % and +5 mm), applied here to every matched lesion."""
+PD_FROM_LESION_TABLE = (
+    f"a new lesion at E1, or the sum of the longest axial diameters of all delineated baseline lesions matched at E1 "
+    f"up by >= {RECIST_PD_INCREASE_PCT:g} % and >= {RECIST_PD_ABSOLUTE_MM:g} mm (every matched lesion, nodes by "
+    "their longest diameter too: not RECIST 1.1 target lesions)")
+"""Progressive disease at E1 without a ``pd_at_e1`` clinical column, in words (results.json, report, --help, docs)."""
 
 
 def patient_metrics(lesions: pd.DataFrame, clinical: pd.DataFrame, min_volume_ml: float,
@@ -129,8 +134,8 @@ def optimised_cutoff_analysis(data: pd.DataFrame, split: pd.Series, endpoint: st
 def progressive_disease_truth(lesions: pd.DataFrame, resp: pd.DataFrame, clinical: pd.DataFrame) -> pd.Series:
     """Progressive disease at E1 per patient (1/0, NaN without E1 CT), indexed by patient_id.
 
-    From the clinical column ``pd_at_e1`` when present, else RECIST 1.1 on all delineated lesions: a new lesion
-    at E1, or the sum of longest diameters of the matched lesions up by >= 20 % and >= 5 mm.
+    From the clinical column ``pd_at_e1`` when present, else from the lesion table as ``PD_FROM_LESION_TABLE`` says
+    (every matched lesion, not RECIST 1.1 target lesions: ``recist_patient`` gives the per-patient RECIST 1.1).
     """
     if PD_COLUMN in clinical.columns:
         return clinical.set_index("patient_id")[PD_COLUMN].astype(float)
@@ -158,9 +163,7 @@ def progressive_disease_definition(clinical: pd.DataFrame) -> str:
     """Which definition of progressive disease at E1 ``progressive_disease_truth`` uses for this clinical table."""
     if PD_COLUMN in clinical.columns:
         return f"clinical column {PD_COLUMN} (as given)"
-    return ("lesion table: a new lesion at E1, or the sum of the longest axial diameters of all delineated baseline "
-            "lesions matched at E1 up by >= 20 % and >= 5 mm (every lesion, not RECIST 1.1 target lesions; the "
-            "per-patient RECIST 1.1 response is in study.recist_e1)")
+    return f"lesion table: {PD_FROM_LESION_TABLE}; the per-patient RECIST 1.1 response is in study.recist_e1"
 
 
 def pd_prediction(data: pd.DataFrame, pd_truth: pd.Series, cutoff: float, cutoff_source: str,

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .diagnostics import proportion_with_ci
+from .inputs import BOR_MEANING
 
 NODE = "node"
 MEASURABLE_MM = 10.0
@@ -180,7 +181,7 @@ def best_overall_response(recist_table: pd.DataFrame, patients: pd.DataFrame,
         progressed = table["response_e1"] == "PD"
         later = table.loc[progressed, "best_overall_response_given"]
         block["given"] = _counts_block(table["best_overall_response_given"], ("CR", "PR", "SD", "PD", "NE"))
-        block["given"]["source"] = f"clinical column {given_column} (the whole follow-up)"
+        block["given"]["source"] = f"clinical column {given_column}: {BOR_MEANING}"
         block["after_initial_progression"] = {r: int((later == r).sum()) for r in RESPONDED_AFTER_PROGRESSION}
         block["e1_vs_given"] = {e1: {g: int(((table["response_e1"] == e1)
                                              & (table["best_overall_response_given"] == g)).sum())

@@ -137,6 +137,7 @@ def best_overall_response_section(block: dict) -> list[str]:
         rows = [[r, nf.estimate(c), nf.estimate(b["percent"][r], 3)] for r, c in b["counts"].items()]
         rows.append(["unknown", nf.estimate(b["missing"]), ""])
         parts.append(f"<h3>Best overall response, {html.escape(name)}</h3>"
+                     + (f"<p>From the {html.escape(b['source'])}.</p>" if "source" in b else "")
                      + _table(["response", "patients", "% of patients with a response"], rows)
                      + (f"<p>Objective response rate (CR + PR): {orr['k']}/{orr['n']} = {nf.fixed(orr['estimate'], 2)} "
                         f"(95 % CI {nf.ci(orr['ci95'], 2)}, exact).</p>" if orr["n"] else ""))

@@ -1,13 +1,20 @@
 """Lesion response matching, AUC subgroups, patient metrics, the seeded split and PD prediction on small
 hand-made tables whose answers are known."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from CD8RScoreCohortLib.cli_commands import clinical_table_help
 from CD8RScoreCohortLib.inputs import Exclusions
 from CD8RScoreCohortLib.lesion_level import lesion_responses, progression_auc, reference_cutoff_table
-from CD8RScoreCohortLib.patient_level import (patient_metrics, pd_prediction, progressive_disease_truth,
+from CD8RScoreCohortLib.patient_level import (PD_FROM_LESION_TABLE, patient_metrics, pd_prediction,
+                                              progressive_disease_definition, progressive_disease_truth,
                                               split_train_test)
+from CD8RScoreCohortLib.recist_patient import recist_at_e1
+
+CLINICAL_TABLE_DOC = Path(__file__).resolve().parents[3] / "docs" / "clinical-table.md"
 
 
 def lesion(pid, tp, lid, d, v, score, loc="liver", computable=1, reason=""):
@@ -79,6 +86,23 @@ def test_pd_truth_from_recist_sum_and_new_lesions(table):
     truth = progressive_disease_truth(table, resp, clinical)
     # A: sum 40 -> 26 mm (no PD); B: new lesion 9 at E1 -> PD; C: no E1 CT -> unknown
     assert truth["A"] == 0.0 and truth["B"] == 1.0 and np.isnan(truth["C"])
+
+
+def test_pd_without_a_pd_column_sums_every_matched_lesion_not_the_recist_targets():
+    """A lung lesion of 8 mm (not measurable by RECIST 1.1, so no target) doubles while the liver target stays:
+    RECIST 1.1 says SD, the lesion table's sum of every matched lesion (38 -> 46 mm, +21 %) says PD. The
+    definition the run reports, `cohort --help` and docs/clinical-table.md all say so."""
+    lesions = pd.DataFrame([lesion("D", "E0", "1", 30.0, 9.0, 2.0), lesion("D", "E1", "1", 30.0, 9.0, 2.0),
+                            lesion("D", "E0", "2", 8.0, 0.2, 2.0, loc="lung"),
+                            lesion("D", "E1", "2", 16.0, 1.5, 2.0, loc="lung")])
+    clinical = pd.DataFrame({"patient_id": ["D"]})
+    assert progressive_disease_truth(lesions, lesion_responses(lesions, Exclusions()), clinical)["D"] == 1.0
+    _, recist = recist_at_e1(lesions, ["D"])
+    assert list(recist["response"]) == ["SD"] and list(recist["targets"]) == ["1"]
+    assert PD_FROM_LESION_TABLE in progressive_disease_definition(clinical)
+    assert "not RECIST 1.1 target lesions" in PD_FROM_LESION_TABLE
+    assert PD_FROM_LESION_TABLE in " ".join(clinical_table_help().split())
+    assert PD_FROM_LESION_TABLE in CLINICAL_TABLE_DOC.read_text(encoding="utf-8")
 
 
 def test_pd_prediction_rule_and_counts():

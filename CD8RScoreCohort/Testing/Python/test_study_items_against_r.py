@@ -247,6 +247,25 @@ def test_response_after_initial_progression_from_the_clinical_best_overall_respo
     assert block["given"] is None and "no bor column" in block["note"]
 
 
+def test_the_given_best_overall_response_is_said_to_count_a_response_after_initial_progression():
+    """The clinical column is the study's best response over the whole follow-up (patients with PD at E1 and a
+    later CR count as CR), not RECIST 1.1's best overall response: results.json, `cohort --help` and
+    docs/clinical-table.md say it in the same words."""
+    from pathlib import Path
+
+    from CD8RScoreCohortLib.cli_commands import clinical_table_help
+    from CD8RScoreCohortLib.inputs import BOR_MEANING
+
+    at_e1 = pd.DataFrame({"patient_id": ["A"], "response": ["PD"]})
+    block, _ = best_overall_response(at_e1, pd.DataFrame({"patient_id": ["A"], "bor": ["CR"]}), "bor")
+    assert block["given"]["counts"]["CR"] == 1 and block["after_initial_progression"]["CR"] == 1
+    assert block["derived"]["counts"]["PD"] == 1  # RECIST 1.1: the best up to the first progression
+    assert BOR_MEANING in block["given"]["source"] and "after an initial progression included" in BOR_MEANING
+    assert BOR_MEANING in " ".join(clinical_table_help().split())
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "clinical-table.md").read_text(encoding="utf-8")
+    assert BOR_MEANING in doc and "by RECIST 1.1" not in doc
+
+
 def test_a_best_overall_response_that_is_not_recist_is_refused_with_its_row(tmp_path):
     from CD8RScoreCohortLib.inputs import read_clinical
     from CD8RScoreLib.errors import InputError
