@@ -64,10 +64,21 @@ class CD8RScoreCohort(ScriptedLoadableModule):
             "cut-off, and a cut-off optimised by maximally selected log-rank on a seeded 2/3 training set and "
             "tested on the other third), multivariate Cox models, prediction of progressive disease and a "
             "12/24-month OS nomogram.</p>"
-            "<p>Inputs: the lesion table exported by the CD8RScore module (baseline E0 and first evaluation E1 "
-            "rows) and a clinical table (patient_id, os_time, os_event, pfs_time, pfs_event in months, then "
-            "covariates). Outputs in the chosen folder: results.json, CSV tables, PNG figures and report.html; "
-            "the summary tables and the Kaplan-Meier and ROC curves are shown in Slicer's views.</p>"
+            "<p>Inputs: the lesion table exported by the CD8RScore module (baseline E0 and first evaluation E1 rows) "
+            "and a clinical table (CSV, one row per patient). Required: patient_id, os_time (months) and os_event (1 "
+            "= death, 0 = censored). Optional: pfs_time and pfs_event, together (months; 1 = progression or death; "
+            "without them the PFS analyses are not run), pd_at_e1 (progressive disease at E1, 1/0), "
+            "best_overall_response (CR, PR, SD, PD or NE over the whole follow-up) and simulated (1 = simulated "
+            "rows). Covariates are the columns with a recognised name (upper or lower case): ldh_uln / ldh_x_uln / "
+            "ldh_ratio_uln (LDH > ULN), albumin_g_l / albumin (albumin &lt; 35 g/L), crp_mg_l / crp (CRP >= 10 mg/L), "
+            "neutrophils_g_l / neutrophils / neutrophils_10e9_l (neutrophils >= 7 x10^9/L), nlr (NLR > 6), age "
+            "(median split), sex (categories); the minimum score, the number of lesions and the organ sites (from "
+            "the lesion table) and the RMH and GRIm scores (from these columns) are added. Every other column is "
+            "listed as not used (the command line's cohort --covariates names others). The survival analyses of an "
+            "endpoint need at least 10 patients with a scored lesion larger than the minimum lesion volume and 5 "
+            "events among them; the report lists each analysis not run, with the reason.</p>"
+            "<p>Outputs in the chosen folder: results.json, CSV tables, PNG figures and report.html; the summary "
+            "tables and the Kaplan-Meier and ROC curves are shown in Slicer's views.</p>"
             "<p>Methods: {citation}</p>").format(notice=RESEARCH_USE_NOTICE, citation=CITATION)
         self.parent.helpText += documentationLink()
         self.parent.acknowledgementText = _(
@@ -84,7 +95,8 @@ class CD8RScoreCohort(ScriptedLoadableModule):
 class CD8RScoreCohortParameterNode:
     """
     lesionsPath - lesion table (CSV, one row per lesion and timepoint) exported by CD8RScore.
-    clinicalPath - clinical table (CSV): patient_id, os_time, os_event, pfs_time, pfs_event, covariates.
+    clinicalPath - clinical table (CSV, docs/clinical-table.md): patient_id, os_time, os_event; optional pfs_time and
+        pfs_event, pd_at_e1, best_overall_response, simulated and the covariates of a recognised name.
     outputFolder - folder for results.json, the CSV tables, the PNG figures and report.html.
     seed - seed of the 2/3 training, 1/3 test split of patients.
     useReferenceCutoff - use referenceCutoff instead of the cut-off of the signature named by the rows.

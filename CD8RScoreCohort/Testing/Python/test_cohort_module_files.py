@@ -2,6 +2,7 @@
 parameter node has a widget of a matching kind in the .ui (connectGui binds them by SlicerParameterName), every
 widget the module uses exists, the CMake lists name every file of the package, defaults equal the library's."""
 import ast
+import html
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -10,6 +11,10 @@ from pathlib import Path
 import pytest
 
 from CD8RScoreCohortLib import analysis
+from CD8RScoreCohortLib.covariates import recognised_names_text
+from CD8RScoreCohortLib.inputs import (BOR_COLUMN, CLINICAL_REQUIRED_COLUMNS, PD_COLUMN, PFS_COLUMNS,
+                                       SIMULATED_COLUMN)
+from CD8RScoreCohortLib.minimums import MIN_EVENTS_PER_TERM, MIN_PATIENTS
 
 MODULE_DIR = Path(__file__).resolve().parents[2]
 MODULE_PY = MODULE_DIR / "CD8RScoreCohort.py"
@@ -102,6 +107,29 @@ def test_module_metadata_carries_the_notice_and_the_citation(module_tree):
     classes = {n.name for n in module_tree.body if isinstance(n, ast.ClassDef)}
     assert {"CD8RScoreCohort", "CD8RScoreCohortParameterNode", "CD8RScoreCohortWidget", "CD8RScoreCohortLogic",
             "CD8RScoreCohortTest"} <= classes
+
+
+def help_text(tree: ast.Module) -> str:
+    """The module's help text as Slicer shows it (the _() literal with its HTML entities read)."""
+    call = next(n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                and ast.unparse(n.targets[0]) == "self.parent.helpText")
+    return html.unescape(call.func.value.args[0].value)  # _("...").format(...)
+
+
+def test_help_and_tooltip_describe_the_clinical_table_as_the_library_reads_it(module_tree):
+    """Required columns before "Optional:", the PFS and other optional columns after it; the covariates are the
+    recognised names (the library's list, with their rules) and the minimums are the library's."""
+    tooltip = next(w.find("property[@name='toolTip']/string").text for w in ET.parse(UI).iter("widget")
+                   if w.get("name") == "clinicalPathLineEdit")
+    for text in (help_text(module_tree), tooltip):
+        required, optional = text.split("Required:")[1].split("Optional:")
+        assert all(c in required for c in CLINICAL_REQUIRED_COLUMNS) and "pfs" not in required, required
+        assert all(c in optional for c in PFS_COLUMNS + (PD_COLUMN, BOR_COLUMN, SIMULATED_COLUMN)), optional
+        assert "recognised name" in optional and "covariate columns" not in text
+    text = " ".join(help_text(module_tree).split())
+    assert recognised_names_text() in text
+    assert f"at least {MIN_PATIENTS} patients with a scored lesion" in text
+    assert f"{MIN_EVENTS_PER_TERM} events among them" in text
 
 
 def cmake_list(text: str, variable: str) -> list[str]:
