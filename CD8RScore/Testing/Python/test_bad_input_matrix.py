@@ -179,6 +179,16 @@ def inputs(tmp_path_factory) -> Path:
     (d / "sig_incomplete.json").write_text(json.dumps(incomplete))
     (d / "sig_not_json.json").write_text("{ this is not json")
     (d / "sig_list.json").write_text("[1, 2]")
+    # a training set for fit-signature whose target does not vary
+    from CD8RScoreLib.feature_table import radiomic_candidates
+
+    values = np.random.default_rng(24).standard_normal((24, 6))
+    with open(d / "fit_features.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["patient_id", "lesion_id", "location", "kvp", "reason"] + radiomic_candidates()[:6])
+        writer.writerows([f"P{i}", "1", "liver", 120, ""] + [f"{v:.6g}" for v in row] for i, row in enumerate(values))
+    (d / "fit_target_constant.csv").write_text("patient_id,lesion_id,target\n"
+                                               + "".join(f"P{i},1,2.5\n" for i in range(24)))
 
     # --- lesion tables of one patient, for patient and response
     _lesion_csv(d / "p1_E0.csv", "P1", "E0", {"1": 20.0, "2": 15.0})
@@ -555,6 +565,10 @@ CASES = [
          ["sig_list.json", "JSON object"]),
     Case("signature missing", score("ct.nrrd", "labels.nrrd", "--signature", "{in}/nowhere.json"), 2,
          ["nowhere.json", "not found"]),
+    Case("signature fit on a constant target",
+         ["fit-signature", "--features", "{in}/fit_features.csv", "--target", "{in}/fit_target_constant.csv",
+          "--out", "{out}/fitted.json"], 2,
+         ["fit_target_constant.csv: column target: the target does not vary", "different target values"]),
     # 12. silent wrong results: storage precision, storage order, label range
     Case("CT saved as NIfTI (spacing in float32)", score("ct08.nii.gz", "labels08.nii.gz", "--patient-id", "P1"), 0,
          rows={"1": {"computable": "1"}},
