@@ -18,6 +18,13 @@ MAX_REASONS_SHOWN = 3
 """Reasons for a lesion not being computable shown one by one; the others are counted together."""
 PATIENT_EXCLUSION_TABLES = ("clinical", "lesions")
 """Exclusion records about whole patients left out before any analysis (inputs.match_tables)."""
+LEFT_OUT_BOXES = ("left_out", "lesions_out", "no_score")
+"""Boxes of what leaves the step they branch from (grey, on the right)."""
+NOTE_BOXES = ("follow_up",)
+"""Boxes that describe the step they branch from and leave nothing out (dashed, on the left)."""
+LEFT_OUT_STYLE = {"fc": "0.88", "ec": "0.4", "ls": "-"}
+NOTE_STYLE = {"fc": "white", "ec": "0.4", "ls": "--"}
+STEP_STYLE = {"fc": "white", "ec": "black", "ls": "-"}
 
 
 def reason_kind(reason: str) -> str:
@@ -101,13 +108,15 @@ def caption(results: dict) -> str:
             f"{f['lesions_e0']} baseline lesions, of which {f['lesions_e0_considered']} were scored and larger than "
             f"{f['min_volume_ml']:g} mL; {f['patients_with_lesion_above_min_volume']} patients have a minimum score, "
             f"split into {f['train']} training and {f['test']} test patients; {f['patients_with_e1']} patients have "
-            f"an E1 CT. Counts from this cohort's tables; the boxes on the sides are left out of the step they "
-            "branch from.")
+            f"an E1 CT. Counts from this cohort's tables; the grey boxes on the right are left out of the step they "
+            "branch from; the dashed box on the left describes the E1 CTs of the patients analysed and leaves none "
+            "out.")
 
 
-def flow_chart_plot(results: dict, path, title: str) -> None:
-    """Draw the flow chart (PNG at ``path``)."""
-    from .plots import TEXT_PT, new_figure, save, set_title
+def flow_chart_figure(results: dict, title: str):
+    """The flow chart as a matplotlib Figure: steps in white, what leaves a step in grey on the right, the E1 CTs
+    (which leave nothing out) dashed on the left."""
+    from .plots import TEXT_PT, new_figure, set_title
 
     texts = box_texts(results)
     fig, ax = new_figure((10.0, 8.0))
@@ -117,19 +126,28 @@ def flow_chart_plot(results: dict, path, title: str) -> None:
     spots = {"inputs": (0.5, 0.92), "left_out": (0.84, 0.80), "analysed": (0.5, 0.68), "lesions_out": (0.84, 0.52),
              "follow_up": (0.15, 0.52), "considered": (0.5, 0.38), "no_score": (0.84, 0.24),
              "train": (0.33, 0.08), "test": (0.67, 0.08)}
-    side = {"left_out", "lesions_out", "follow_up", "no_score"}
+    side = set(LEFT_OUT_BOXES) | set(NOTE_BOXES)
     boxes = {}
     for key, (x, y) in spots.items():
+        style = LEFT_OUT_STYLE if key in LEFT_OUT_BOXES else NOTE_STYLE if key in NOTE_BOXES else STEP_STYLE
         wrapped = "\n".join(textwrap.fill(line, 30 if key in side else 44) for line in texts[key].split("\n"))
         boxes[key] = ax.text(x, y, wrapped, ha="center", va="center", fontsize=TEXT_PT,
-                             bbox={"boxstyle": "round,pad=0.5", "fc": "0.96" if key in side else "white",
-                                   "ec": "0.4" if key in side else "black"})
+                             bbox={"boxstyle": "round,pad=0.5", **style})
     arrows = [("inputs", "analysed"), ("analysed", "considered"), ("considered", "train"), ("considered", "test"),
               ("inputs", "left_out"), ("analysed", "lesions_out"), ("analysed", "follow_up"),
               ("considered", "no_score")]
     for start, end in arrows:
+        note = end in NOTE_BOXES  # a plain dashed line: nothing flows out of the step
         ax.annotate("", xy=spots[end], xytext=spots[start], xycoords="data",
-                    arrowprops={"arrowstyle": "-|>", "color": "0.2", "shrinkA": 0, "shrinkB": 0,
-                                "patchA": boxes[start].get_bbox_patch(), "patchB": boxes[end].get_bbox_patch()})
+                    arrowprops={"arrowstyle": "-" if note else "-|>", "ls": "--" if note else "-", "color": "0.2",
+                                "shrinkA": 0, "shrinkB": 0, "patchA": boxes[start].get_bbox_patch(),
+                                "patchB": boxes[end].get_bbox_patch()})
     set_title(fig, title)
-    save(fig, path)
+    return fig
+
+
+def flow_chart_plot(results: dict, path, title: str) -> None:
+    """Draw the flow chart (PNG at ``path``)."""
+    from .plots import save
+
+    save(flow_chart_figure(results, title), path)

@@ -59,6 +59,33 @@ def test_flow_chart_is_drawn_and_shown_under_the_cohort_counts_with_its_caption(
     assert cohort < report.index("<figcaption><b>Figure 1.</b> Flow chart of the patients") < exclusions
 
 
+def test_flow_chart_draws_as_its_caption_says_what_is_left_out(run):
+    """The caption's grey boxes on the right are exactly what leaves a step (the patients left out, the lesions not
+    scored or not above the minimum volume, the patients without a minimum score, whose counts the next step lacks);
+    the E1 CT box, which leaves no one out, is the dashed one on the left, tied by a line without an arrowhead."""
+    from matplotlib.colors import to_rgba
+
+    from CD8RScoreCohortLib.flow_chart import flow_chart_figure
+
+    _, results = run
+    caption = results["files"]["figure_captions"]["flow_chart.png"]
+    assert "the grey boxes on the right are left out" in caption and "the dashed box on the left" in caption
+    ax = flow_chart_figure(results, "title").axes[0]
+    boxes = {t.get_text().split(":")[0].replace("\n", " "): t for t in ax.texts if t.get_bbox_patch()}
+    grey = {name for name, t in boxes.items() if t.get_bbox_patch().get_facecolor() != to_rgba("white")}
+    dashed = {name for name, t in boxes.items() if t.get_bbox_patch().get_linestyle() == "--"}
+    assert grey == {"Left out", "Baseline lesions not scored", "Patients without a scored lesion > 1 mL"}
+    assert dashed == {"E1 CT"} and boxes["E1 CT"].get_position()[0] < 0.5
+    assert all(boxes[name].get_position()[0] > 0.5 for name in grey)
+    f = results["study"]["flow_chart"]
+    assert f["patients_with_lesion_above_min_volume"] + f["patients_without_lesion_above_min_volume"] \
+        == f["patients_analysed"] > f["patients_with_e1"]
+    by_patch = {id(t.get_bbox_patch()): name for name, t in boxes.items()}
+    headless = {by_patch[id(a.arrow_patch.patchB)] for a in ax.texts if hasattr(a, "arrow_patch")
+                and type(a.arrow_patch.get_arrowstyle()).__name__ == "Curve"}
+    assert headless == {"E1 CT"}
+
+
 def _table_rows(text: str, header_start: str) -> list[list[str]]:
     """The cells of the markdown table whose header row starts with ``header_start``."""
     lines = text.splitlines()
