@@ -7,7 +7,7 @@ Paths for Generalized Linear Models via Coordinate Descent", J Stat Softw 2010;3
 stopping rules that glmnet's R documentation (``?glmnet``, ``?glmnet.control``, ``?cv.glmnet``) gives. What it
 computes:
 
-- the objective (paper, section 2, eq. 1): ``1/(2n) RSS + lambda [(1 - a)/2 |b|^2 + a |b|_1]`` (a: the mixing,
+- the objective (paper, section 2, eqs. 1-2): ``1/(2n) RSS + lambda [(1 - a)/2 |b|^2 + a |b|_1]`` (a: the mixing,
   called ``l1_ratio`` here), over candidates standardised to mean 0 and SD 1 (1/n formula) and a response
   standardised the same way (``?glmnet``, ``standardize`` and Details); coefficients are reported on the
   candidates' own scale and penalties in units of the response;
@@ -16,7 +16,8 @@ computes:
   whenever a coefficient changes;
 - pathwise warm starts (section 2.5): 100 penalties, log-spaced from lambda_max, the smallest penalty at which every
   coefficient is zero, down to ``lambda.min.ratio`` times it (1e-4, or 1e-2 when candidates outnumber rows), each
-  fit starting from the previous one; for a mixing below 1e-3 lambda_max is taken at 1e-3 so that it stays finite;
+  fit starting from the previous one; for a mixing below 1e-3, lambda_max is computed as if it were 1e-3 (a pure
+  ridge has no finite lambda_max);
 - active-set iteration (section 2.6): after a sweep over every candidate, sweeps over the candidates that have ever
   been non-zero until they converge, then a sweep over every candidate again, until one changes nothing;
 - convergence (``?glmnet``, ``thresh``): a sweep has converged when the largest change in the objective from one
@@ -30,12 +31,11 @@ computes:
   curve is the fold-size-weighted mean squared error with its standard error.
 
 Why by hand: glmnet's speed and its numbers come from this algorithm, and no maintained Python library runs it under
-a licence and with the numpy this project has. scikit-learn's coordinate descent stops on a duality gap: on the
-collinear radiomic candidates it takes 0.5 to 1.2 million sweeps per L1 ratio where this takes about 30,000, and
-its cross-validated errors differ from glmnet's by up to 1.3 % (measured on the demonstration training set:
-docs/speed.md); python-glmnet wraps glmnet's GPL-2 Fortran, with Linux wheels only;
-adelie requires numpy < 2. The coordinate-descent loop is compiled by numba (cached on disk after the first run);
-the rest is numpy.
+a BSD-compatible licence and with the numpy this project has. scikit-learn's coordinate descent stops on a duality
+gap: on the collinear radiomic candidates it takes 0.5 to 1.2 million sweeps per L1 ratio where this takes about
+30,000, and its cross-validated errors differ from glmnet's by up to 1.3 % (measured on the demonstration training
+set: docs/speed.md); python-glmnet wraps glmnet's GPL-2 Fortran, with Linux wheels only; adelie requires numpy < 2.
+The coordinate-descent loop is compiled by numba (cached on disk after the first run); the rest is numpy.
 """
 from __future__ import annotations
 
@@ -65,8 +65,8 @@ def _compiled_path():
     if _PATH is None:
         import numba
 
+        global _update_coordinate, _inner_products  # _path calls the compiled ones
         jit = numba.njit(cache=True, nogil=True)
-        global _update_coordinate, _inner_products
         _update_coordinate = jit(_update_coordinate)
         _inner_products = jit(_inner_products)
         _PATH = jit(_path)
