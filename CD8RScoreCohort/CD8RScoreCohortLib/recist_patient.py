@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .diagnostics import proportion_with_ci
-from .inputs import BOR_MEANING
+from .inputs import BOR_MEANING, BOR_VALUES
 
 NODE = "node"
 MEASURABLE_MM = 10.0
@@ -117,11 +117,9 @@ def recist_at_e1(lesions: pd.DataFrame, patients) -> tuple[dict, pd.DataFrame]:
     table = pd.DataFrame(rows, columns=["patient_id", "response", "reason", "n_targets", "targets", "new_lesions",
                                         "sum_e0_mm", "sum_e1_mm", "change_pct", "change_mm"])
     n = len(table)
-    counts = {r: int((table["response"] == r).sum()) for r in RESPONSES}
-    responders = counts["CR"] + counts["PR"]
-    block = {"n_patients_with_e1": n, "counts": counts,
-             "percent": {r: (100.0 * c / n if n else None) for r, c in counts.items()},
-             "objective_response_rate": proportion_with_ci(responders, n),
+    shares = _counts_block(table["response"], RESPONSES)  # every patient with an E1 CT has a response
+    block = {"n_patients_with_e1": n,
+             **{key: shares[key] for key in ("counts", "percent", "objective_response_rate")},
              "nodes_measured_by": "short axis (short_axis_mm)" if use_short_axis else
              "longest axial diameter (no complete short_axis_mm column for the nodes)",
              "definition": "RECIST 1.1 at E1: at most 5 target lesions, 2 per location; PD = sum +20 % and +5 mm "
@@ -180,12 +178,12 @@ def best_overall_response(recist_table: pd.DataFrame, patients: pd.DataFrame,
         table["best_overall_response_given"] = given
         progressed = table["response_e1"] == "PD"
         later = table.loc[progressed, "best_overall_response_given"]
-        block["given"] = _counts_block(table["best_overall_response_given"], ("CR", "PR", "SD", "PD", "NE"))
+        block["given"] = _counts_block(table["best_overall_response_given"], BOR_VALUES)
         block["given"]["source"] = f"clinical column {given_column}: {BOR_MEANING}"
         block["after_initial_progression"] = {r: int((later == r).sum()) for r in RESPONDED_AFTER_PROGRESSION}
         block["e1_vs_given"] = {e1: {g: int(((table["response_e1"] == e1)
                                              & (table["best_overall_response_given"] == g)).sum())
-                                     for g in ("CR", "PR", "SD", "PD", "NE")}
+                                     for g in BOR_VALUES}
                                 for e1 in BEST_FIRST if (table["response_e1"] == e1).any()}
     else:
         block["given"] = None
