@@ -66,11 +66,12 @@ def longest_axial_diameter_mm(mask: sitk.Image) -> float:
 def axial_diameters_mm(mask: sitk.Image) -> tuple[float, float]:
     """(longest axial diameter, short axis) in mm of a binary mask; (0, 0) for an empty mask.
 
-    The short axis is measured as RECIST 1.1 measures a lymph node's: in the plane of the longest axial diameter,
-    the lesion's extent perpendicular to it (the distance between the two mesh vertices farthest apart along the
-    perpendicular direction; for a convex cross-section, its longest chord perpendicular to the long axis). When
-    several pairs of vertices reach the longest diameter (to 1e-12, relative), the largest of their short axes:
-    the value does not depend on the order the voxels are stored in.
+    The short axis is measured as RECIST 1.1 measures a lymph node's: the longest diameter perpendicular to the long
+    axis, i.e. in the plane of the longest axial diameter, the longest segment inside the lesion's cross-section
+    (:func:`_cross_section_edges`) on a line perpendicular to it (:func:`_longest_chord_across`). This is not the
+    lesion's whole extent across the long axis: a kite-shaped section is narrower on each perpendicular line than
+    its extent. When several pairs of vertices reach the longest diameter (to 1e-12, relative), the largest of their
+    short axes: the value does not depend on the order the voxels are stored in.
     """
     mask_zyx, x_spacing_mm, y_spacing_mm = axial_stack(mask)
     if not mask_zyx.any():
@@ -103,22 +104,107 @@ def axial_diameters_mm(mask: sitk.Image) -> tuple[float, float]:
     first, second = pairs[:, 0], pairs[:, 1]
     length = np.hypot(y_mm[second] - y_mm[first], x_mm[second] - x_mm[first])
     tied = length * length >= largest * (1 - TIE)
-    short_axis = max((_extent_across(plane, y_mm, x_mm, a, b) for a, b in zip(first[tied], second[tied])),
-                     default=0.0)
+    sections: dict[int, np.ndarray] = {}
+    short_axis = 0.0
+    for a, b in {(min(a, b), max(a, b)) for a, b in zip(first[tied], second[tied])}:  # mirror pairs once
+        if a == b:
+            continue
+        key = int(plane[a])
+        if key not in sections:
+            sections[key] = _cross_section_edges(mask_zyx, key, y_spacing_mm, x_spacing_mm)
+        short_axis = max(short_axis, _longest_chord_across(sections[key], y_mm[b] - y_mm[a], x_mm[b] - x_mm[a]))
     return float(np.sqrt(largest)), short_axis
 
 
 # Squared distances within this relative difference count as equal (mirror-image pairs differ in the last bits).
 TIE = 1e-12
+# The pairs of a marching-squares cell's edges (0 top, 1 right, 2 bottom, 3 left) a boundary segment can join: around
+# the top-left, top-right, bottom-right and bottom-left corner, then straight across.
+PIECE_EDGES = ((3, 0), (0, 1), (1, 2), (2, 3), (3, 1), (0, 2))
 
 
-def _extent_across(plane: np.ndarray, y_mm: np.ndarray, x_mm: np.ndarray, first: int, second: int) -> float:
-    """The extent (mm) of the vertices of ``first``'s plane perpendicular to the segment first-second; the extreme
-    vertices along any direction are corners of the plane's hull, all among the candidates of _row_ends."""
-    dy, dx = y_mm[second] - y_mm[first], x_mm[second] - x_mm[first]
+def _cross_section_edges(mask_zyx: np.ndarray, plane: int, y_spacing_mm: float, x_spacing_mm: float) -> np.ndarray:
+    """The boundary of the lesion's cross-section in one mesh plane, as segments ((y0, x0), (y1, x1)) in mm.
+
+    The section is the marching-squares region of the plane's field at level 1/2, the convention of the surface
+    mesh whose vertices give the longest diameter: the field is the slice's mask (plane 2k, padded slice k) or the
+    mean of the two slices' masks (plane 2k + 1, half-way between padded slices k and k + 1); a cell edge between
+    an inside corner (field >= 1/2) and an outside one is crossed where the field, linear along the edge, is 1/2
+    (its midpoint, or the inside corner itself when the field there is 1/2); a cell with two inside corners on a
+    diagonal holds two separate pieces. Coordinates are those of the mesh vertices up to a shift (lengths only are
+    used). Written here because no library in use gives marching squares (skimage is not a dependency).
+    """
+    def slice_of(padded_index: int) -> np.ndarray:
+        k = padded_index - 1
+        return mask_zyx[k] if 0 <= k < mask_zyx.shape[0] else np.zeros(mask_zyx.shape[1:], dtype=bool)
+
+    field = (slice_of(plane // 2).astype(float) if plane % 2 == 0
+             else (slice_of(plane // 2).astype(float) + slice_of(plane // 2 + 1)) / 2.0)
+    rows, columns = np.nonzero(field)
+    field = np.pad(field[rows.min():rows.max() + 1, columns.min():columns.max() + 1], 1)
+    inside = field >= 0.5
+
+    def crossing(f_a: np.ndarray, f_b: np.ndarray) -> np.ndarray:
+        """Fraction of the way from corner a to corner b where the field is 1/2 (one of them inside, the other 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(f_a >= 0.5, (f_a - 0.5) / f_a, 1.0 - (f_b - 0.5) / f_b)
+
+    i, j = np.indices(field.shape, dtype=float)
+    # horizontal edges (i, j)-(i, j+1) and vertical edges (i, j)-(i+1, j): their crossing points (y, x) in voxels
+    h_cross = inside[:, :-1] != inside[:, 1:]
+    h_point = np.stack([i[:, :-1], j[:, :-1] + crossing(field[:, :-1], field[:, 1:])], axis=-1)
+    v_cross = inside[:-1, :] != inside[1:, :]
+    v_point = np.stack([i[:-1, :] + crossing(field[:-1, :], field[1:, :]), j[:-1, :]], axis=-1)
+    # the edges of each cell (i, j): 0 top, 1 right, 2 bottom, 3 left
+    cross = [h_cross[:-1, :], v_cross[:, 1:], h_cross[1:, :], v_cross[:, :-1]]
+    point = [h_point[:-1, :], v_point[:, 1:], h_point[1:, :], v_point[:, :-1]]
+    n_cross = sum(c.astype(int) for c in cross)
+    top_left_inside = inside[:-1, :-1]
+    pieces = [(n_cross == 2) & cross[a] & cross[b] for a, b in PIECE_EDGES]
+    for k, (a, b) in enumerate(PIECE_EDGES[:4]):  # a saddle: the pieces around its two inside corners
+        pieces[k] = pieces[k] | ((n_cross == 4) & (top_left_inside if (a, b) in ((3, 0), (1, 2))
+                                                   else ~top_left_inside))
+    segments = [np.stack([point[a][cells], point[b][cells]], axis=1) for (a, b), cells in zip(PIECE_EDGES, pieces)]
+    edges = np.concatenate(segments)
+    return edges * np.array([y_spacing_mm, x_spacing_mm])
+
+
+def _longest_chord_across(edges: np.ndarray, dy: float, dx: float) -> float:
+    """The longest segment (mm) inside a cross-section bounded by ``edges`` (closed loops) on a line perpendicular to
+    the direction (dy, dx).
+
+    With u along (dy, dx) and w across it, each line u = t meets the boundary in an even number of points; between
+    two consecutive breakpoints (the u of the boundary's vertices) the same edges bound the same inside intervals,
+    each of a length linear in t, so the longest is reached at a breakpoint: each interval is found at the midpoint
+    of the breakpoints and measured at both, on its two edges' lines (the limit from either side: a line that only
+    touches a corner of the section does not join two pieces).
+    """
     length = float(np.hypot(dy, dx))
-    if length == 0.0:
+    if length == 0.0 or len(edges) == 0:
         return 0.0
-    in_plane = plane == plane[first]
-    across = (y_mm[in_plane] * dx - x_mm[in_plane] * dy) / length
-    return float(across.max() - across.min())
+    uy, ux = dy / length, dx / length
+    u = edges[:, :, 0] * uy + edges[:, :, 1] * ux
+    w = edges[:, :, 1] * uy - edges[:, :, 0] * ux
+    crossing = u[:, 0] != u[:, 1]  # an edge along the line is crossed by no line
+    u, w = u[crossing], w[crossing]
+    order = np.argsort(u, axis=1)
+    u, w = np.take_along_axis(u, order, 1), np.take_along_axis(w, order, 1)
+    slope = (w[:, 1] - w[:, 0]) / (u[:, 1] - u[:, 0])
+    breaks = np.unique(u)
+    lo, hi = np.searchsorted(breaks, u[:, 0]), np.searchsorted(breaks, u[:, 1])
+    spans = hi - lo
+    edge = np.repeat(np.arange(len(u)), spans)
+    gap = lo[edge] + np.arange(len(edge)) - np.repeat(np.cumsum(spans) - spans, spans)
+    if len(edge) == 0:
+        return 0.0
+
+    def w_at(t: np.ndarray, e: np.ndarray) -> np.ndarray:
+        return w[e, 0] + (t - u[e, 0]) * slope[e]
+
+    middle = (breaks[gap] + breaks[gap + 1]) / 2.0
+    order = np.lexsort((w_at(middle, edge), gap))
+    # every line meets the closed boundary an even number of times: consecutive crossings pair up as (in, out)
+    enter, leave = edge[order[0::2]], edge[order[1::2]]
+    at = gap[order[0::2]]
+    chords = [w_at(breaks[at + side], leave) - w_at(breaks[at + side], enter) for side in (0, 1)]
+    return float(max(chords[0].max(), chords[1].max()))

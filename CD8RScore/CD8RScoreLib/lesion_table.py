@@ -58,8 +58,9 @@ COLUMN_INFO: dict[str, tuple[str, str]] = {
     "score_perturbation_mean_shift": ("", "Mean of the perturbed scores minus the score: a bias the SD does not show"),
     "score_class_agreement": ("", "Share of perturbed scores in the same class as the score (0-1)"),
     "perturbed_scores": ("", "The score under each perturbation, in order, space-separated"),
-    "short_axis_mm": ("mm", "Short axis: in the plane of the longest axial diameter, the lesion's extent "
-                            "perpendicular to it (RECIST 1.1 measures lymph nodes by it)"),
+    "short_axis_mm": ("mm", "Short axis (RECIST 1.1, lymph nodes): the longest diameter perpendicular to the "
+                            "longest axial diameter, i.e. its plane's longest chord inside the lesion perpendicular "
+                            "to it"),
     "slice_thickness_mm": ("mm", "Slice thickness of the CT: DICOM SliceThickness when the CT has it, else the "
                                  "spacing of its axial slices (the number the slice-thickness warning uses)"),
     "pixel_spacing_mm": ("mm", "In-plane spacing of the CT's axial slices (the mean of the two when they differ)"),

@@ -152,21 +152,80 @@ def mesh_planes_mm(array_zyx: np.ndarray, spacing) -> dict[float, np.ndarray]:
     return {k: np.array(v) for k, v in planes.items()}
 
 
+def section_pieces_mm(array_zyx: np.ndarray, spacing, plane: float) -> list[np.ndarray]:
+    """The lesion's cross-section in one mesh plane as convex pieces (corners x, y in mm), built cell by cell in
+    plain Python: marching squares at level 1/2 of the slice's mask (plane k) or of the mean of two slices' masks
+    (plane k + 0.5), each cell's piece being its inside corners (field >= 1/2) and the points of its edges where the
+    field, linear along the edge, is 1/2; a cell with two inside corners on a diagonal holds two triangles."""
+    a = np.pad(array_zyx.astype(float), 1)
+    k = int(plane)
+    field = a[k] if plane == k else (a[k] + a[k + 1]) / 2
+    pieces = []
+    for y in range(field.shape[0] - 1):
+        for x in range(field.shape[1] - 1):
+            corners = [(x, y), (x + 1, y), (x + 1, y + 1), (x, y + 1)]  # clockwise on the screen
+            values = [field[c[1], c[0]] for c in corners]
+            ins = [v >= 0.5 for v in values]
+            if not any(ins):
+                continue
+            ring = []  # corners and edge crossings around the cell
+            for c in range(4):
+                d = (c + 1) % 4
+                ring.append((c, ins[c], corners[c]))
+                if ins[c] != ins[d]:
+                    f_in, p_in, p_out = (values[c], corners[c], corners[d]) if ins[c] else (values[d], corners[d],
+                                                                                          corners[c])
+                    t = (f_in - 0.5) / f_in
+                    ring.append((None, True, (p_in[0] + t * (p_out[0] - p_in[0]), p_in[1] + t * (p_out[1] - p_in[1]))))
+            if ins == [True, False, True, False] or ins == [False, True, False, True]:
+                for c in (i for i in range(4) if ins[i]):  # the triangle around each inside corner
+                    at = next(n for n, r in enumerate(ring) if r[0] == c)
+                    pieces.append([ring[at - 1][2], ring[at][2], ring[(at + 1) % len(ring)][2]])
+            else:
+                pieces.append([r[2] for r in ring if r[1]])
+    return [np.array(p, dtype=float) * np.array(spacing[:2]) for p in pieces]
+
+
+def longest_chord_mm(pieces: list[np.ndarray], direction: np.ndarray, offsets: np.ndarray) -> float:
+    """The longest segment inside the union of the pieces on the lines perpendicular to ``direction`` at the given
+    offsets along it: each convex piece cut by a line gives an interval; overlapping or touching intervals join."""
+    normal = np.array([-direction[1], direction[0]])
+    piece = np.concatenate([np.full(len(p), n) for n, p in enumerate(pieces)])
+    start = np.concatenate(pieces)
+    end = np.concatenate([np.roll(p, -1, axis=0) for p in pieces])
+    u0, u1, w0, w1 = start @ direction, end @ direction, start @ normal, end @ normal
+    best = 0.0
+    for t in offsets:
+        cut = (np.minimum(u0, u1) <= t) & (t <= np.maximum(u0, u1)) & (u0 != u1)
+        w = w0[cut] + (t - u0[cut]) * (w1[cut] - w0[cut]) / (u1[cut] - u0[cut])
+        lo, hi = np.full(len(pieces), np.inf), np.full(len(pieces), -np.inf)
+        np.minimum.at(lo, piece[cut], w)
+        np.maximum.at(hi, piece[cut], w)
+        run = None
+        for a, b in sorted(zip(lo[lo <= hi], hi[lo <= hi])):
+            run = (a, b) if run is None or a > run[1] + 1e-12 else (run[0], max(run[1], b))
+            best = max(best, run[1] - run[0])
+    return best
+
+
 def brute_force_short_axis_mm(array_zyx: np.ndarray, spacing) -> tuple[float, float]:
-    """The longest axial diameter from every pair of every plane's vertices, and the largest perpendicular extent
-    in its plane over the pairs that reach it (several pairs can tie)."""
+    """The longest axial diameter from every pair of every plane's vertices, and the short axis: over the pairs that
+    reach it (several can tie), the largest longest chord of the plane's cross-section perpendicular to the pair,
+    on lines just either side of every corner of the section's pieces (the chord is linear between them)."""
+    planes = mesh_planes_mm(array_zyx, spacing)
     pairs = []
-    for points in mesh_planes_mm(array_zyx, spacing).values():
+    for plane, points in planes.items():
         d = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
-        pairs += [(d[i, j], points, points[i], points[j]) for i, j in zip(*np.nonzero(d >= d.max() - 1e-9))]
+        pairs += [(d[i, j], plane, points[i], points[j]) for i, j in zip(*np.nonzero(d >= d.max() - 1e-9))]
     longest = max(p[0] for p in pairs)
-    widths = set()
-    for length, points, first, second in pairs:
-        if length >= longest - 1e-9:
-            normal = np.array([-(second - first)[1], (second - first)[0]]) / length
-            along = points @ normal
-            widths.add(float(along.max() - along.min()))
-    return float(longest), max(widths)
+    chords = [0.0]
+    for length, plane, first, second in pairs:
+        if length >= longest - 1e-9 and length > 0:
+            direction = (second - first) / length
+            pieces = section_pieces_mm(array_zyx, spacing, plane)
+            corners = np.unique(np.concatenate(pieces) @ direction)
+            chords.append(longest_chord_mm(pieces, direction, np.r_[corners - 1e-7, corners + 1e-7]))
+    return float(longest), max(chords)
 
 
 def test_short_axis_of_an_ellipsoid_is_its_second_axis():
@@ -198,8 +257,44 @@ def test_short_axis_of_an_ellipse_turned_in_plane_is_perpendicular_to_its_long_a
     assert short_axis == pytest.approx(12.0, abs=0.6)
 
 
+def test_short_axis_of_a_kite_is_its_longest_perpendicular_chord_not_its_extent():
+    """The convex quadrilateral (0, 0), (8, -3), (10, 0), (2, 3) mm (0.05 mm pixels): long axis 10 mm along y = 0;
+    across it the section reaches from y = -3 to y = 3 (6 mm), but the longest chord perpendicular to the long axis,
+    RECIST 1.1's short axis, is 3.75 mm (at x = 2 and x = 8: from -0.75 to 3, and from -3 to 0.75)."""
+    from CD8RScoreLib.diameter import axial_diameters_mm
+
+    pixel = 0.05
+    y, x = np.mgrid[-4:4:pixel, -1:11:pixel] + pixel / 2
+    corners = [(0, 0), (8, -3), (10, 0), (2, 3)]
+    kite = np.ones(x.shape, dtype=bool)
+    for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):  # left of every edge, counter-clockwise
+        kite &= (x1 - x0) * (y - y0) - (y1 - y0) * (x - x0) >= 0
+    array = np.zeros((3, *kite.shape), dtype=bool)
+    array[1] = kite
+    long_axis, short_axis = axial_diameters_mm(as_mask(array, (pixel, pixel, 2.0)))
+    assert long_axis == pytest.approx(10.0, abs=pixel)
+    assert short_axis == pytest.approx(3.75, abs=pixel)
+
+
+def test_short_axis_of_an_l_shaped_section_stays_inside_the_lesion():
+    """An L of two 1 mm-thick bars, 20 mm along x and 12 mm along y from the same corner: the long axis joins the
+    bars' far ends; every line perpendicular to it crosses the 1 mm-thick bars only near the corner (longest chord
+    1.9 mm), where the L's whole extent across the long axis is 11.1 mm."""
+    from CD8RScoreLib.diameter import axial_diameters_mm
+
+    array = np.zeros((3, 16, 24), dtype=bool)
+    array[1, 14, 2:22] = True  # the bar along x: 20 voxels of 1 mm
+    array[1, 2:15, 2] = True  # the bar along y: 13 voxels
+    long_axis, short_axis = axial_diameters_mm(as_mask(array, (1.0, 1.0, 2.0)))
+    expected_long, expected_short = brute_force_short_axis_mm(array, (1.0, 1.0, 2.0))
+    assert long_axis == pytest.approx(expected_long, abs=TOLERANCE_MM)
+    assert short_axis == pytest.approx(expected_short, abs=TOLERANCE_MM)
+    assert short_axis < 4.0
+
+
 def test_short_axis_equals_the_brute_force_over_every_mesh_vertex():
-    """Random small masks (seed 11) and the crescent: the same long and short axes as the all-pairs search."""
+    """Random small masks (seed 11) and the crescent: the same long axis as the all-pairs search and the same short
+    axis as the chord search over every cell's piece of the section."""
     from CD8RScoreLib.diameter import axial_diameters_mm
 
     rng = np.random.default_rng(11)
