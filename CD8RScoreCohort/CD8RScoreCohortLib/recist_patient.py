@@ -1,9 +1,11 @@
 """Per-patient response at the first evaluation (E1) by RECIST 1.1 (Eisenhauer et al., Eur J Cancer 2009;45:228-47).
 
 From the lesion table's baseline (E0) and E1 rows of each patient with an E1 CT:
-- Measurable at baseline: a lesion of another location with a longest axial diameter >= 10 mm; a node (location
-  ``node``) with a short axis >= 15 mm. Nodes are measured by their short axis (column ``short_axis_mm``); without
-  that column their longest axial diameter stands in, and the result says so.
+- Measurable at baseline: a lesion of another location with a longest axial diameter >= 10 mm, or >= twice the
+  slice thickness of a CT whose slices are thicker than 5 mm (column ``slice_thickness_mm`` of the baseline row;
+  without it the CT is taken as <= 5 mm and the result says so); a node (location ``node``) with a short axis
+  >= 15 mm. Nodes are measured by their short axis (column ``short_axis_mm``); without that column their longest
+  axial diameter stands in, and the result says so.
 - Target lesions: the largest measurable lesions, at most 2 per location and 5 in all (largest first, then by
   lesion id). Their sum of diameters at E0 and E1 (a lesion gone at E1 counts 0).
 - Response: PD when a lesion is new at E1 (a lesion id without a baseline row), or when the sum grows by >= 20 %
@@ -28,7 +30,9 @@ from .inputs import BOR_MEANING, BOR_VALUES
 
 NODE = "node"
 MEASURABLE_MM = 10.0
-"""Smallest longest diameter (mm) of a measurable lesion other than a node."""
+"""Smallest longest diameter (mm) of a measurable lesion other than a node on a CT of slices <= 5 mm thick."""
+THIN_SLICE_MM = 5.0
+"""On a CT of thicker slices (mm) a measurable lesion other than a node is at least twice the slice thickness."""
 MEASURABLE_NODE_SHORT_AXIS_MM = 15.0
 NORMAL_NODE_SHORT_AXIS_MM = 10.0
 """A node whose short axis is below this (mm) is normal (counts toward a complete response)."""
@@ -47,6 +51,16 @@ def _size(row, use_short_axis: bool) -> float:
     return float(row["longest_axial_diameter_mm"])
 
 
+def measurable_limit_mm(location: str, slice_thickness_mm: float) -> float:
+    """RECIST 1.1's smallest measurable size (mm) at baseline: a node's short axis 15 mm; another lesion's longest
+    diameter 10 mm, or twice the slice thickness (mm) when that exceeds 5 mm (NaN: unknown, taken as <= 5 mm)."""
+    if location == NODE:
+        return MEASURABLE_NODE_SHORT_AXIS_MM
+    if math.isfinite(slice_thickness_mm) and slice_thickness_mm > THIN_SLICE_MM:
+        return max(MEASURABLE_MM, 2.0 * slice_thickness_mm)
+    return MEASURABLE_MM
+
+
 def patient_response(e0: pd.DataFrame, e1: pd.DataFrame, use_short_axis: bool) -> dict:
     """RECIST 1.1 at E1 of one patient from its E0 and E1 lesion rows."""
     sizes0 = {r["lesion_id"]: _size(r, use_short_axis) for _, r in e0.iterrows()}
@@ -55,7 +69,7 @@ def patient_response(e0: pd.DataFrame, e1: pd.DataFrame, use_short_axis: bool) -
     measurable = []
     for _, r in e0.iterrows():
         size = sizes0[r["lesion_id"]]
-        limit = MEASURABLE_NODE_SHORT_AXIS_MM if r["location"] == NODE else MEASURABLE_MM
+        limit = measurable_limit_mm(r["location"], _number(r.get("slice_thickness_mm")))
         if math.isfinite(size) and size >= limit:
             measurable.append((-size, str(r["lesion_id"]), r["location"]))
     targets, per_organ = [], {}
@@ -93,6 +107,14 @@ def patient_response(e0: pd.DataFrame, e1: pd.DataFrame, use_short_axis: bool) -
     return {**out, "response": "non-CR/non-PD", "reason": "no measurable (target) lesion at baseline"}
 
 
+def _number(value) -> float:
+    """A lesion-table cell as a float; NaN when empty or absent."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def _gone(lid: str, sizes1: dict, e0: pd.DataFrame) -> bool:
     """A baseline lesion has gone at E1: size 0 (a node: short axis < 10 mm); False without an E1 row."""
     size = sizes1.get(lid, float("nan"))
@@ -122,11 +144,25 @@ def recist_at_e1(lesions: pd.DataFrame, patients) -> tuple[dict, pd.DataFrame]:
              **{key: shares[key] for key in ("counts", "percent", "objective_response_rate")},
              "nodes_measured_by": "short axis (short_axis_mm)" if use_short_axis else
              "longest axial diameter (no complete short_axis_mm column for the nodes)",
-             "definition": "RECIST 1.1 at E1: at most 5 target lesions, 2 per location; PD = sum +20 % and +5 mm "
-                           "or a new lesion; PR = sum -30 %; CR = every lesion gone (nodes < 10 mm short axis); "
-                           "non-target progression not assessed",
+             "definition": "RECIST 1.1 at E1: " + _measurable_rule(lesions) + "; at most 5 target lesions, 2 "
+                           "per location; PD = sum +20 % and +5 mm or a new lesion; PR = sum -30 %; CR = every lesion "
+                           "gone (nodes < 10 mm short axis); non-target progression not assessed",
              "n_targets_median": float(np.median(table["n_targets"])) if n else None}
     return block, table
+
+
+def _measurable_rule(lesions: pd.DataFrame) -> str:
+    """How measurability at baseline was decided: with each CT's slice thickness, or by the fixed sizes where the
+    lesion table does not give it."""
+    rule = "measurable = longest diameter >= 10 mm (>= twice the slice thickness above 5 mm), nodes short axis >= 15 mm"
+    baseline = lesions[(lesions["timepoint"] == "E0") & (lesions["location"] != NODE)]
+    if "slice_thickness_mm" not in lesions.columns:
+        return rule + " (no slice_thickness_mm column: every CT taken as slices <= 5 mm thick, 10 mm)"
+    unknown = int(pd.to_numeric(baseline["slice_thickness_mm"], errors="coerce").isna().sum())
+    if unknown:
+        return rule + (f" ({unknown} baseline lesion(s) without slice_thickness_mm: their CT taken as slices <= 5 mm "
+                       "thick, 10 mm)")
+    return rule + " (each baseline CT's slice_thickness_mm)"
 
 
 BEST_FIRST: tuple[str, ...] = ("CR", "PR", "SD", "non-CR/non-PD", "PD", "NE")

@@ -185,6 +185,35 @@ def _lesions(rows):
     return pd.DataFrame(rows, columns=["lesion_id", "location", "longest_axial_diameter_mm", "short_axis_mm"])
 
 
+def test_recist_measurable_size_follows_the_slice_thickness_above_5_mm():
+    """RECIST 1.1: a lesion is measurable from 10 mm, or from twice the slice thickness when the CT's slices are
+    thicker than 5 mm; a node from 15 mm of short axis whatever the thickness. Without the column: 10 mm."""
+    from CD8RScoreCohortLib.recist_patient import recist_at_e1
+
+    def table(thickness):
+        rows = [("P", tp, lid, loc, diameter, short) for tp in ("E0", "E1")
+                for lid, loc, diameter, short in (("L1", "liver", 15.0, None), ("L2", "lung", 21.0, None),
+                                                  ("N1", "node", 30.0, 16.0))]
+        lesions = pd.DataFrame(rows, columns=["patient_id", "timepoint", "lesion_id", "location",
+                                              "longest_axial_diameter_mm", "short_axis_mm"])
+        if thickness is not None:
+            lesions["slice_thickness_mm"] = thickness
+        return lesions
+
+    # 10 mm slices: the 15 mm liver lesion is under 20 mm, not measurable; the 21 mm lung lesion and the node are
+    block, by_patient = recist_at_e1(table(10.0), ["P"])
+    assert by_patient.loc[0, "targets"] == "L2 N1" and by_patient.loc[0, "sum_e0_mm"] == 21.0 + 16.0
+    assert "twice the slice thickness above 5 mm" in block["definition"]
+    assert "each baseline CT's slice_thickness_mm" in block["definition"]
+    # 5 mm slices (not above 5 mm), or no slice thickness column: the fixed 10 mm
+    assert recist_at_e1(table(5.0), ["P"])[1].loc[0, "targets"] == "L2 N1 L1"
+    block, by_patient = recist_at_e1(table(None), ["P"])
+    assert by_patient.loc[0, "targets"] == "L2 N1 L1"
+    assert "no slice_thickness_mm column: every CT taken as slices <= 5 mm thick" in block["definition"]
+    # a thickness of 12 mm: 24 mm is the limit (the lung lesion too is out); the node stays measurable
+    assert recist_at_e1(table(12.0), ["P"])[1].loc[0, "targets"] == "N1"
+
+
 def test_recist_targets_nodes_and_thresholds():
     # six measurable lesions, three in the liver: 5 targets at most, 2 per organ (the liver's smallest is not one)
     e0 = _lesions([("L1", "liver", 40, None), ("L2", "liver", 30, None), ("L3", "liver", 50, None),

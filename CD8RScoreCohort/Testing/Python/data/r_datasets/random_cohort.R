@@ -356,7 +356,9 @@ recist <- function(p) {
   a <- e0[e0$patient_id == p, ]; b <- e1[e1$patient_id == p, ]
   s0 <- setNames(size_of(a), a$lesion_id); s1 <- setNames(size_of(b), b$lesion_id)
   new <- setdiff(b$lesion_id, a$lesion_id)
-  meas <- a[!is.na(s0) & s0 >= ifelse(a$location == "node", 15, 10), ]
+  thick <- a$slice_thickness_mm  # RECIST 1.1: twice the slice thickness when the slices are thicker than 5 mm
+  meas <- a[!is.na(s0) & s0 >= ifelse(a$location == "node", 15,
+                                      ifelse(!is.na(thick) & thick > 5, pmax(10, 2 * thick), 10)), ]
   meas <- meas[order(-s0[meas$lesion_id], meas$lesion_id, method = "radix"), ]
   tg <- c(); per <- list()
   for (i in seq_len(nrow(meas))) {
