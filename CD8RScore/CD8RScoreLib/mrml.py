@@ -277,17 +277,30 @@ def segment_id_by_name(segmentation_node, name: str) -> "str | None":
 
 @dataclass
 class DicomAcquisition:
-    """kVp and patient id read from the DICOM files of a volume loaded from DICOM; None where unknown."""
+    """What the DICOM files of a volume loaded from DICOM say of its acquisition; None where unknown."""
 
     kvp: "float | None"
     patient_id: "str | None"
+    modality: "str | None" = None
+    slice_thickness_mm: "float | None" = None  # (0018,0050): 5 mm slices every 2.5 mm are 5 mm thick
+    kernel: "str | None" = None
+
+
+def _positive_number(text: str) -> "float | None":
+    """The first value of a DICOM decimal string if it is a number > 0, else None."""
+    try:
+        value = float(text.split("\\")[0]) if text else None
+    except ValueError:
+        return None
+    return value if value and value > 0 else None
 
 
 def dicom_acquisition(volume_node, database) -> DicomAcquisition:
-    """kVp (0018,0060) and Patient ID (0010,0020) of a volume loaded from DICOM.
+    """kVp (0018,0060), Patient ID (0010,0020), Modality (0008,0060), Slice Thickness (0018,0050) and Convolution
+    Kernel (0018,1210) of a volume loaded from DICOM, read from its first file.
 
     ``database`` is Slicer's DICOM database (``slicer.dicomDatabase``): ``fileForInstance(uid)`` and
-    ``fileValue(file, "gggg,eeee")``. Volumes not loaded from DICOM give (None, None).
+    ``fileValue(file, "gggg,eeee")``. Volumes not loaded from DICOM give None for every field.
     """
     uids = dicom_instance_uids(volume_node)
     if not uids or database is None:
@@ -295,13 +308,14 @@ def dicom_acquisition(volume_node, database) -> DicomAcquisition:
     path = database.fileForInstance(uids[0])
     if not path:
         return DicomAcquisition(None, None)
-    kvp_text = (database.fileValue(path, "0018,0060") or "").strip()
-    try:
-        kvp = float(kvp_text.split("\\")[0]) if kvp_text else None
-    except ValueError:
-        kvp = None
-    return DicomAcquisition(kvp if kvp and kvp > 0 else None, (database.fileValue(path, "0010,0020") or "").strip()
-                            or None)
+
+    def text(tag: str) -> str:
+        return (database.fileValue(path, tag) or "").strip()
+
+    return DicomAcquisition(_positive_number(text("0018,0060")), text("0010,0020") or None,
+                            modality=text("0008,0060") or None,
+                            slice_thickness_mm=_positive_number(text("0018,0050")),
+                            kernel=text("0018,1210") or None)
 
 
 SUBJECT_HIERARCHY_INSTANCE_UID = "DICOMInstanceUID"

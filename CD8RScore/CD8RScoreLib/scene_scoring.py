@@ -14,6 +14,7 @@ from typing import Callable, Optional, Sequence
 
 from . import __version__, mrml
 from .errors import InputError
+from .imageio import AcquisitionInfo
 from .lesion_table import lesion_columns
 from .patient import DEFAULT_MIN_VOLUME_ML, PATIENT_COLUMNS, patient_summary
 from .perturbation import draw_perturbations
@@ -73,6 +74,17 @@ def scan_kvp(volume_node, typed_kv: float, signature: Signature, dicom_database=
     return resolve_kvp(signature, dicom_kv, typed_kv if typed_kv and typed_kv > 0 else None)
 
 
+def scan_acquisition(volume_node, dicom_database=None) -> "AcquisitionInfo | None":
+    """What the DICOM files of ``volume_node`` say of its acquisition (modality, slice thickness, kernel), for the
+    same acquisition warnings and slice-thickness column as the command line gives a DICOM series; None for a
+    volume not loaded from DICOM (the column is then the head-foot spacing)."""
+    found = mrml.dicom_acquisition(volume_node, dicom_database)
+    if found.modality is None and found.slice_thickness_mm is None and found.kernel is None:
+        return None
+    return AcquisitionInfo(modality=found.modality, kvp=found.kvp, slice_thickness_mm=found.slice_thickness_mm,
+                           kernel=found.kernel, patient_id=found.patient_id)
+
+
 def _with_scan_warnings(lesions: list, volume_node, dicom_database) -> list:
     """``lesions`` (scoring.LesionInput) each carrying what the DICOM files of ``volume_node`` say of the scan."""
     files = mrml.dicom_files(volume_node, dicom_database)
@@ -128,12 +140,14 @@ def score_patient_in_scene(scene, volume_node, segmentation_node, signature: Sig
     total = len(lesions) + (len(lesions_e1) if followup else 0)
     draws = draw_perturbations(perturbations, seed)
     rows_e0 = score_lesions(image, lesions, signature, kvp, patient_id, "E0",
+                            acquisition=scan_acquisition(volume_node, dicom_database),
                             progress=_staged(progress, 0, total, "baseline"), should_cancel=should_cancel,
                             perturbations=draws, min_volume_ml=min_volume_ml)
     rows_e1: list[dict] = []
     if followup:
         del image
         rows_e1 = score_lesions(image_e1, lesions_e1, signature, followup_kvp, patient_id, "E1",
+                                acquisition=scan_acquisition(followup_volume_node, dicom_database),
                                 progress=_staged(progress, len(lesions), total, "follow-up"),
                                 should_cancel=should_cancel, perturbations=draws, min_volume_ml=min_volume_ml)
     summary = patient_summary(rows_e0, min_volume_ml)

@@ -415,8 +415,14 @@ def test_the_panel_flags_a_lossy_ct_loaded_from_the_dicom_database(name, lossy, 
 
     files = sorted((DATA / name).glob("*.dcm"))
     uids = {pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID: str(f) for f in files}
-    database = type("Database", (), {"fileForInstance": lambda self, uid: uids.get(uid, "")})()
-    image, _ = read_image(DATA / name)
+
+    def file_value(self, path: str, tag: str) -> str:  # Slicer's DICOMDatabase.fileValue(file, "gggg,eeee")
+        element = pydicom.dcmread(path, stop_before_pixels=True).get(tuple(int(part, 16) for part in tag.split(",")))
+        return "" if element is None or element.value is None else str(element.value)
+
+    database = type("Database", (), {"fileForInstance": lambda self, uid: uids.get(uid, ""),
+                                     "fileValue": file_value})()
+    image, info = read_image(DATA / name)
     scene = slicer.vtkMRMLScene()
     volume = mrml.image_to_volume_node(scene, image, "CT")
     volume.SetAttribute("DICOM.instanceUIDs", " ".join(uids))
@@ -425,3 +431,6 @@ def test_the_panel_flags_a_lossy_ct_loaded_from_the_dicom_database(name, lossy, 
     result = score_patient_in_scene(scene, volume, segmentation, signature, "P", KvpInfo(120.0, "dicom"),
                                     dicom_database=database)
     assert [("lossy-compressed CT" in row["warnings"]) for row in result.rows_e0] == [lossy]
+    # the slice thickness and kernel as the command line reads them from the same series
+    assert [row["slice_thickness_mm"] for row in result.rows_e0] == [info.slice_thickness_mm]
+    assert [("kernel unknown" in row["warnings"]) for row in result.rows_e0] == [info.kernel is None]

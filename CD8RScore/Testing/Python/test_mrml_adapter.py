@@ -15,7 +15,7 @@ from CD8RScoreLib.cohort_file import add_rows  # noqa: E402
 from CD8RScoreLib.errors import InputError  # noqa: E402
 from CD8RScoreLib.lesion_table import COLUMN_INFO, lesion_columns  # noqa: E402
 from CD8RScoreLib.patient import PATIENT_COLUMNS  # noqa: E402
-from CD8RScoreLib.scene_scoring import cohort_export_rows, score_patient_in_scene  # noqa: E402
+from CD8RScoreLib.scene_scoring import cohort_export_rows, scan_acquisition, score_patient_in_scene  # noqa: E402
 from CD8RScoreLib.scoring import KvpInfo, ScoringCancelled  # noqa: E402
 from CD8RScoreLib.signature import default_signature_path, load_signature  # noqa: E402
 from CD8RScoreLib.synthetic import follow_up, make_patient  # noqa: E402
@@ -273,6 +273,41 @@ def test_kvp_and_patient_id_come_from_the_dicom_of_the_volume(tmp_path, scene_wi
     volume.SetAttribute("DICOM.instanceUIDs", "1.2.3 1.2.4")
     found = mrml.dicom_acquisition(volume, _FolderDatabase(path, "1.2.3"))
     assert found.kvp == 100.0 and found.patient_id == "PAT-7"
+
+
+def test_a_dicom_volume_gets_its_slice_thickness_and_acquisition_warnings_as_on_the_command_line(
+        tmp_path, scene_with_lesions):
+    """A volume loaded from DICOM whose slices are 5 mm thick (0018,0050) on a finer grid: the lesion table says
+    5 mm and warns as the command line does for the same series, and names the unknown kernel; a volume not from
+    DICOM keeps the head-foot spacing and no acquisition warning."""
+    from CD8RScoreLib.imageio import keep_locale
+    from CD8RScoreLib.scoring import acquisition_warnings
+
+    scene, volume, segmentation, _, _ = scene_with_lesions
+    plain = score_patient_in_scene(scene, volume, segmentation, SIGNATURE, "PAT-A", KvpInfo(120.0, "user"))
+    spacing = volume.GetSpacing()[2]
+    rows = mrml.table_node_rows(plain.lesion_table)[1]
+    assert [float(r["slice_thickness_mm"]) for r in rows] == pytest.approx([spacing] * len(rows))
+    assert not any("slice thickness" in r["warnings"] or "kernel" in r["warnings"] for r in rows)
+
+    image = sitk.GetImageFromArray(np.zeros((8, 8), np.int16))
+    for key, value in (("0018|0060", "120"), ("0010|0020", "PAT-7"), ("0008|0060", "CT"), ("0018|0050", "5")):
+        image.SetMetaData(key, value)
+    path = str(tmp_path / "slice.dcm")
+    with keep_locale():
+        sitk.WriteImage(image, path)
+    volume.SetAttribute("DICOM.instanceUIDs", "1.2.3")
+    database = _FolderDatabase(path, "1.2.3")
+    acquisition = scan_acquisition(volume, database)
+    assert acquisition.slice_thickness_mm == 5.0 and acquisition.modality == "CT" and acquisition.kernel is None
+    result = score_patient_in_scene(scene, volume, segmentation, SIGNATURE, "PAT-B", KvpInfo(120.0, "user"),
+                                    dicom_database=database)
+    rows = mrml.table_node_rows(result.lesion_table)[1]
+    assert spacing != 5.0 and {float(r["slice_thickness_mm"]) for r in rows} == {5.0}
+    expected = acquisition_warnings(acquisition, KvpInfo(120.0, "user"))
+    assert any("slice thickness 5 mm" in w for w in expected) and any("kernel unknown" in w for w in expected)
+    for row in rows:
+        assert all(w in row["warnings"] for w in expected)
 
 
 def test_a_second_patient_gets_new_tables_and_leaves_the_first_patients_intact(scene_with_lesions):
