@@ -27,6 +27,7 @@ import pandas as pd
 
 from .diagnostics import proportion_with_ci
 from .inputs import BOR_MEANING, BOR_VALUES
+from .patient_level import RECIST_PD_ABSOLUTE_MM, RECIST_PD_INCREASE_PCT
 
 NODE = "node"
 MEASURABLE_MM = 10.0
@@ -38,8 +39,6 @@ NORMAL_NODE_SHORT_AXIS_MM = 10.0
 """A node whose short axis is below this (mm) is normal (counts toward a complete response)."""
 MAX_TARGETS = 5
 MAX_TARGETS_PER_ORGAN = 2
-PD_INCREASE_PCT = 20.0
-PD_ABSOLUTE_MM = 5.0
 PR_DECREASE_PCT = 30.0
 RESPONSES: tuple[str, ...] = ("CR", "PR", "SD", "PD", "non-CR/non-PD", "NE")
 
@@ -93,7 +92,7 @@ def patient_response(e0: pd.DataFrame, e1: pd.DataFrame, use_short_axis: bool) -
         out.update(sum_e0_mm=s0, sum_e1_mm=s1, change_pct=change, change_mm=s1 - s0)
         if new:
             return {**out, "response": "PD", "reason": "new lesion at E1"}
-        if change >= PD_INCREASE_PCT and s1 - s0 >= PD_ABSOLUTE_MM:
+        if change >= RECIST_PD_INCREASE_PCT and s1 - s0 >= RECIST_PD_ABSOLUTE_MM:
             return {**out, "response": "PD", "reason": "sum of diameters +20 % and +5 mm"}
         if gone:
             return {**out, "response": "CR", "reason": "every lesion gone (nodes < 10 mm short axis)"}
