@@ -143,9 +143,11 @@ def recist_at_e1(lesions: pd.DataFrame, patients) -> tuple[dict, pd.DataFrame]:
              **{key: shares[key] for key in ("counts", "percent", "objective_response_rate")},
              "nodes_measured_by": "short axis (short_axis_mm)" if use_short_axis else
              "longest axial diameter (no complete short_axis_mm column for the nodes)",
-             "definition": "RECIST 1.1 at E1: " + _measurable_rule(lesions) + "; at most 5 target lesions, 2 "
-                           "per location; PD = sum +20 % and +5 mm or a new lesion; PR = sum -30 %; CR = every lesion "
-                           "gone (nodes < 10 mm short axis); non-target progression not assessed",
+             "definition": (f"RECIST 1.1 at E1: {_measurable_rule(lesions)}; at most {MAX_TARGETS} target lesions, "
+                            f"{MAX_TARGETS_PER_ORGAN} per location; PD = sum +{RECIST_PD_INCREASE_PCT:g} % and "
+                            f"+{RECIST_PD_ABSOLUTE_MM:g} mm or a new lesion; PR = sum -{PR_DECREASE_PCT:g} %; CR = "
+                            f"every lesion gone (nodes < {NORMAL_NODE_SHORT_AXIS_MM:g} mm short axis); non-target "
+                            "progression not assessed"),
              "n_targets_median": float(np.median(table["n_targets"])) if n else None}
     return block, table
 
@@ -153,14 +155,15 @@ def recist_at_e1(lesions: pd.DataFrame, patients) -> tuple[dict, pd.DataFrame]:
 def _measurable_rule(lesions: pd.DataFrame) -> str:
     """How measurability at baseline was decided: with each CT's slice thickness, or by the fixed sizes where the
     lesion table does not give it."""
-    rule = "measurable = longest diameter >= 10 mm (>= twice the slice thickness above 5 mm), nodes short axis >= 15 mm"
+    rule = (f"measurable = longest diameter >= {MEASURABLE_MM:g} mm (>= twice the slice thickness above "
+            f"{THIN_SLICE_MM:g} mm), nodes short axis >= {MEASURABLE_NODE_SHORT_AXIS_MM:g} mm")
+    thin = f"taken as slices <= {THIN_SLICE_MM:g} mm thick, {MEASURABLE_MM:g} mm"
     baseline = lesions[(lesions["timepoint"] == "E0") & (lesions["location"] != NODE)]
     if "slice_thickness_mm" not in lesions.columns:
-        return rule + " (no slice_thickness_mm column: every CT taken as slices <= 5 mm thick, 10 mm)"
+        return rule + f" (no slice_thickness_mm column: every CT {thin})"
     unknown = int(pd.to_numeric(baseline["slice_thickness_mm"], errors="coerce").isna().sum())
     if unknown:
-        return rule + (f" ({unknown} baseline lesion(s) without slice_thickness_mm: their CT taken as slices <= 5 mm "
-                       "thick, 10 mm)")
+        return rule + f" ({unknown} baseline lesion(s) without slice_thickness_mm: their CT {thin})"
     return rule + " (each baseline CT's slice_thickness_mm)"
 
 
