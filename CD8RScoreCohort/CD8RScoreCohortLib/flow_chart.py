@@ -8,11 +8,12 @@ patients left out before the analysis (``results["exclusions"]``) as boxes and a
 """
 from __future__ import annotations
 
-import re
 import textwrap
 
 import numpy as np
 import pandas as pd
+
+from .report_text import fill_reason, reason_template
 
 MAX_REASONS_SHOWN = 3
 """Reasons for a lesion not being computable shown one by one; the others are counted together."""
@@ -27,12 +28,6 @@ NOTE_STYLE = {"fc": "white", "ec": "0.4", "ls": "--"}
 STEP_STYLE = {"fc": "white", "ec": "black", "ls": "-"}
 
 
-def reason_kind(reason: str) -> str:
-    """A reason with its numbers replaced by "N": lesions left out for the same kind of reason count together."""
-    reason = (reason or "").strip()
-    return re.sub(r"-?\d+(?:\.\d+)?", "N", reason) if reason else "no reason given"
-
-
 def flow_counts(lesions: pd.DataFrame, data: pd.DataFrame, min_volume_ml: float) -> dict:
     """The flow chart's counts (``study.flow_chart`` of results.json); ``data``: the patient table with ``split``."""
     analysed = set(data["patient_id"])
@@ -43,10 +38,14 @@ def flow_counts(lesions: pd.DataFrame, data: pd.DataFrame, min_volume_ml: float)
     matched = np.array([k in baseline_keys for k in zip(e1["patient_id"], e1["lesion_id"])], dtype=bool)
     computable = (e0["computable"] == 1) & np.isfinite(e0["score"])
     considered = computable & (e0["volume_ml"] > min_volume_ml)
-    reasons = e0.loc[~computable, "reason"].map(reason_kind).value_counts()
-    shown = {str(k): int(v) for k, v in reasons.iloc[:MAX_REASONS_SHOWN].items()}
-    if len(reasons) > MAX_REASONS_SHOWN:
-        shown["other reasons"] = int(reasons.iloc[MAX_REASONS_SHOWN:].sum())
+    # reasons that differ only by their numbers count together, written with their numbers' range, as the
+    # report's exclusions table writes them
+    reasons = e0.loc[~computable, "reason"].fillna("").astype(str).str.strip().replace("", "no reason given")
+    groups = sorted(((len(group), fill_reason(list(group)))
+                     for _, group in reasons.groupby(reasons.map(reason_template))), key=lambda counted: -counted[0])
+    shown = {text: n for n, text in groups[:MAX_REASONS_SHOWN]}
+    if len(groups) > MAX_REASONS_SHOWN:
+        shown["other reasons"] = sum(n for n, _ in groups[MAX_REASONS_SHOWN:])
     scored = data["n_lesions_considered"] > 0
     split = data.get("split", pd.Series("", index=data.index))
     return {

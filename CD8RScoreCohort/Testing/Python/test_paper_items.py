@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -138,3 +139,20 @@ def test_every_item_is_where_the_items_page_says(run):
     statuses = [row[-1] for row in items] + [row[-1] for row in others]
     assert not [s for s in statuses if re.match(r"no\b", s)]
     assert len([s for s in statuses if s.startswith("partly")]) <= 2
+
+
+def test_flow_chart_writes_lesion_reasons_as_the_exclusions_table_does():
+    """Reasons that differ only by their numbers count together and are written with the numbers' range, never with
+    a placeholder; an empty reason is counted as "no reason given"."""
+    from CD8RScoreCohortLib.flow_chart import flow_counts
+
+    reasons = ["core VOI has 4 voxels at 1 mm; the signature needs at least 30",
+               "core VOI has 29 voxels at 1 mm; the signature needs at least 30",
+               "core VOI has 12 voxels at 1 mm; the signature needs at least 30", "", "lesion touches the image edge"]
+    lesions = pd.DataFrame({"patient_id": ["P1"] * 6, "lesion_id": [f"L{i}" for i in range(6)], "timepoint": "E0",
+                            "computable": [0, 0, 0, 0, 0, 1], "score": [np.nan] * 5 + [2.0],
+                            "volume_ml": [0.1] * 5 + [3.0], "reason": reasons + [""]})
+    data = pd.DataFrame({"patient_id": ["P1"], "n_lesions_considered": [1], "split": ["train"]})
+    by_reason = flow_counts(lesions, data, 1.0)["lesions_e0_not_computable_by_reason"]
+    assert by_reason == {"core VOI has 4–29 voxels at 1 mm; the signature needs at least 30": 3,
+                         "no reason given": 1, "lesion touches the image edge": 1}
