@@ -13,6 +13,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
+from .patient_level import CUTOFF_ENDPOINT
 from .report_text import fill_reason, reason_template
 
 MAX_REASONS_SHOWN = 3
@@ -80,6 +81,9 @@ def box_texts(results: dict) -> dict[str, str]:
     mv = f"{f['min_volume_ml']:g} mL"
     left_out = patients_left_out(results)
     not_computable = "; ".join(f"{n} {reason}" for reason, n in f["lesions_e0_not_computable_by_reason"].items())
+    # below the minimums (or with too few training patients for the search) no cut-off is optimised
+    optimised = ((results.get("patient_level", {}).get(CUTOFF_ENDPOINT) or {}).get("optimised_cutoff") or {}
+                 ).get("cutoff") is not None
     return {
         "inputs": f"Patients: {c['patients_clinical']} in the clinical table, {c['patients_lesion_table']} in the "
                   "lesion table",
@@ -95,8 +99,9 @@ def box_texts(results: dict) -> dict[str, str]:
                       f"{f['patients_with_lesion_above_min_volume']}",
         "no_score": f"Patients without a scored lesion > {mv}: {f['patients_without_lesion_above_min_volume']} "
                     "(a group of their own in figure 4D/E)",
-        "train": f"Training set: {f['train']} patients\n(cut-offs optimised)",
-        "test": f"Test set: {f['test']} patients\n(cut-offs applied)",
+        "train": f"Training set: {f['train']} patients\n" + ("(cut-offs optimised)" if optimised
+                                                              else "(no cut-off optimised)"),
+        "test": f"Test set: {f['test']} patients\n" + ("(cut-offs applied)" if optimised else "(no cut-off to apply)"),
     }
 
 

@@ -155,6 +155,11 @@ def test_a_three_patient_cohort_says_what_it_could_not_estimate(tmp_path, capsys
     assert "The survival analyses of the whole cohort were not run" in report
     assert "<h2>Not run</h2>" in report and "the patient-level analyses need at least 10" in report
     assert "Patient level: Overall survival" not in report and "Predicting progressive disease" not in report
+    # the flow chart's training and test boxes do not claim a cut-off that was never searched
+    from CD8RScoreCohortLib.flow_chart import box_texts
+
+    boxes = box_texts(results)
+    assert boxes["train"].endswith("(no cut-off optimised)") and boxes["test"].endswith("(no cut-off to apply)")
 
 
 def test_the_three_groups_cox_model_needs_its_events_per_term():

@@ -55,6 +55,10 @@ def test_flow_chart_is_drawn_and_shown_under_the_cohort_counts_with_its_caption(
     assert (out / "flow_chart.png").stat().st_size > 10_000
     caption = results["files"]["figure_captions"]["flow_chart.png"]
     assert f"{flow['patients_analysed']} patients analysed" in caption and "figure 2" in caption
+    from CD8RScoreCohortLib.flow_chart import box_texts
+
+    assert results["patient_level"]["os"]["optimised_cutoff"]["cutoff"] is not None
+    assert box_texts(results)["train"].endswith("(cut-offs optimised)")
     report = (out / "report.html").read_text(encoding="utf-8")
     cohort, exclusions = report.index("<h2>Cohort</h2>"), report.index("<h2>Exclusions</h2>")
     assert cohort < report.index("<figcaption><b>Figure 1.</b> Flow chart of the patients") < exclusions
